@@ -1,0 +1,144 @@
+// Builds the Express app from what it is given. It never listens, reads the environment or opens
+// files: server.ts does that, and tests call createApp with their own parts.
+import { join } from 'node:path';
+import express, { type RequestHandler } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import { csrfSync } from 'csrf-sync';
+import type { Config } from './config.js';
+import { projectRoot } from './paths.js';
+import type { Logger } from './logger.js';
+import type { AccountService } from './auth/accounts.js';
+import type { PassportInstance } from './auth/passport.js';
+import type { WorkspaceService } from './services/workspace.js';
+import type { HealthService } from './services/health.js';
+import { authRoutes } from './routes/auth.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { healthRoutes } from './routes/health.js';
+import { exposeFlash } from './middleware/flash.js';
+import { enforceSessionLifetime, requireLogin } from './middleware/auth.js';
+import { errorHandler, notFound } from './middleware/errors.js';
+import { createRateLimits, type RateLimitStore } from './middleware/rateLimits.js';
+
+export const SESSION_COOKIE = 'spawner.sid';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  sessionSecret: string;
+  sessionStore: session.Store;
+  passport: PassportInstance;
+  accounts: AccountService;
+  workspace: WorkspaceService;
+  health: HealthService;
+  /** Where rate-limit counters live; in memory when absent. */
+  rateLimitStoreFor?: (prefix: string) => RateLimitStore;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config } = deps;
+  const base = config.basePath;
+  const app = express();
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.http.trustProxy.split(',').map((s) => s.trim()));
+  app.set('view engine', 'ejs');
+  app.set('views', join(projectRoot(), 'views'));
+  app.locals.base = base;
+  app.locals.appName = 'Spawner';
+
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/health' },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+    }),
+  );
+
+  const https = config.publicScheme === 'https';
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: https ? [] : null,
+        },
+      },
+      strictTransportSecurity: https,
+    }),
+  );
+
+  // /health answers at the root in both modes: Docker's HEALTHCHECK and monitors know one address.
+  app.use(healthRoutes(deps.health));
+
+  const spawner = express.Router();
+  spawner.use('/static', express.static(join(projectRoot(), 'public'), { maxAge: '1h', index: false }));
+  spawner.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+  spawner.use(
+    session({
+      name: SESSION_COOKIE,
+      secret: deps.sessionSecret,
+      store: deps.sessionStore,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      cookie: {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: 'auto',
+        // In path mode the cookie stays under Spawner's own prefix, so it is never sent to a
+        // person's container at /<name>/; in subdomain mode it is host-only (no Domain).
+        path: base || '/',
+        maxAge: config.session.idleTimeoutMs,
+      },
+    }),
+  );
+  spawner.use((_req, res, next) => {
+    res.locals.sessionCookieName = SESSION_COOKIE;
+    res.locals.sessionCookiePath = base || '/';
+    next();
+  });
+  spawner.use(enforceSessionLifetime(config.session.maxAgeMs));
+  spawner.use(deps.passport.initialize());
+  spawner.use(deps.passport.session());
+
+  const { csrfSynchronisedProtection, generateToken } = csrfSync({
+    getTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
+  });
+  const csrf: RequestHandler = csrfSynchronisedProtection;
+  spawner.use((req, res, next) => {
+    res.locals.currentUser = req.user;
+    if (req.method === 'GET' && req.session) res.locals.csrfToken = generateToken(req);
+    next();
+  });
+  spawner.use(exposeFlash);
+
+  const limits = createRateLimits({ ...config.rateLimits, ...(deps.rateLimitStoreFor ? { storeFor: deps.rateLimitStoreFor } : {}) });
+  spawner.get('/', (req, res) => res.redirect(303, req.isAuthenticated() ? `${base}/dashboard` : `${base}/login`));
+  spawner.use(authRoutes({ accounts: deps.accounts, workspace: deps.workspace, passport: deps.passport, csrf, limits, base }));
+  spawner.use(dashboardRoutes({ workspace: deps.workspace, csrf, requireLogin: requireLogin(`${base}/login`), base }));
+
+  if (base) {
+    // Path mode: the bare domain leads to Spawner's pages.
+    app.get('/', (_req, res) => res.redirect(303, `${base}/`));
+    app.use(base, spawner);
+  } else {
+    app.use(spawner);
+  }
+
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}

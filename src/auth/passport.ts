@@ -1,0 +1,40 @@
+// Wires passport-local to the account service. Only the user id goes into the session.
+import { Passport } from 'passport';
+import { Strategy as LocalStrategy } from 'passport-local';
+import type { UserRepository } from '../db/users.js';
+import type { AccountService } from './accounts.js';
+
+export interface SessionUser {
+  id: number;
+  username: string;
+  email: string;
+}
+
+export type PassportInstance = InstanceType<typeof Passport>;
+
+export function createPassport(accounts: AccountService, users: UserRepository): PassportInstance {
+  const passport = new Passport();
+  passport.use(
+    new LocalStrategy({ usernameField: 'username', passwordField: 'password' }, (login, password, done) => {
+      accounts.verify(login.trim().toLowerCase(), password).then(
+        (user) => done(null, user ? toSessionUser(user) : false),
+        (error: unknown) => done(error),
+      );
+    }),
+  );
+  passport.serializeUser((user, done) => done(null, (user as SessionUser).id));
+  passport.deserializeUser((id: unknown, done) => {
+    try {
+      // A deleted account simply ends the session.
+      const user = typeof id === 'number' ? users.findById(id) : undefined;
+      done(null, user ? toSessionUser(user) : false);
+    } catch (error) {
+      done(error);
+    }
+  });
+  return passport;
+}
+
+function toSessionUser(user: { id: number; username: string; email: string }): SessionUser {
+  return { id: user.id, username: user.username, email: user.email };
+}

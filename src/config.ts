@@ -1,0 +1,296 @@
+// Reads the environment once, validates every variable, converts units and returns a frozen
+// config. Nothing else in Spawner reads process.env: everything it needs arrives through here.
+import { z } from 'zod';
+import { parseByteSize, parseDuration } from './units.js';
+
+export type RoutingMode = 'subdomain' | 'path';
+
+/** Secrets that .env.example ships; production refuses them like a missing secret. */
+const PLACEHOLDER_SECRETS = new Set(['', 'change-me', 'changeme', 'dev-secret-key', 'replace-me-with-a-long-random-string']);
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const DNS_LABEL_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// Docker names (networks, images, entrypoints): a conservative allowlist, since they end up in labels.
+const DOCKER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const IMAGE_RE = /^[a-z0-9][a-z0-9._/:@-]{0,254}$/i;
+const LABEL_KEY_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+const LABEL_VALUE_RE = /^[a-zA-Z0-9 ._:/@=-]{0,256}$/;
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const s = v.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false (got "${v}")` });
+      return z.NEVER;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      if (!/^\d+$/.test(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number (got "${v}")` });
+        return z.NEVER;
+      }
+      const n = Number(v.trim());
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max} (got ${n})` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const unit = (fallback: string, parse: (s: string) => number | null, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const raw = v === undefined || v.trim() === '' ? fallback : v.trim();
+      const n = parse(raw);
+      if (n === null) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what} (got "${raw}")` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const pattern = (fallback: string, re: RegExp, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const raw = v === undefined || v.trim() === '' ? fallback : v.trim();
+      if (!re.test(raw)) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what} (got "${raw}")` });
+        return z.NEVER;
+      }
+      return raw;
+    });
+
+const optionalPattern = (re: RegExp, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      if (!re.test(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what} (got "${v}")` });
+        return z.NEVER;
+      }
+      return v.trim();
+    });
+
+const list = (re: RegExp, what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const items = (v ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = items.filter((s) => !re.test(s));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `must be ${what} (bad: ${bad.join(', ')})` });
+        return z.NEVER;
+      }
+      return items;
+    });
+
+const labelMap = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    const labels: Record<string, string> = {};
+    for (const pair of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+      const eq = pair.indexOf('=');
+      const key = eq > 0 ? pair.slice(0, eq) : '';
+      const value = eq > 0 ? pair.slice(eq + 1) : '';
+      if (!LABEL_KEY_RE.test(key) || !LABEL_VALUE_RE.test(value) || key.startsWith('traefik.') || key.startsWith('spawner.managed')) {
+        ctx.addIssue({ code: 'custom', message: `must be key=value pairs of plain label names (bad: "${pair}")` });
+        return z.NEVER;
+      }
+      labels[key] = value;
+    }
+    return labels;
+  });
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  SECRET_KEY: z.string().optional(),
+  BASE_DOMAIN: pattern('localhost', DOMAIN_RE, 'a lowercase domain name such as apps.example.com'),
+  SPAWNER_SUBDOMAIN: pattern('spawner', DNS_LABEL_RE, 'a DNS label such as spawner'),
+  ROUTING_MODE: z.enum(['subdomain', 'path']).default('subdomain'),
+  SPAWNER_PATH_PREFIX: pattern('/hub', /^\/[a-z0-9][a-z0-9-]{0,30}$/, 'a single path segment such as /hub'),
+  PATH_STRIP_PREFIX: bool(true),
+  TRAEFIK_NETWORK: pattern('web', DOCKER_NAME_RE, 'a Docker network name'),
+  TRAEFIK_ENTRYPOINT: pattern('web', DOCKER_NAME_RE, 'a Traefik entrypoint name'),
+  TRAEFIK_TLS_ENTRYPOINT: pattern('websecure', DOCKER_NAME_RE, 'a Traefik entrypoint name'),
+  TRAEFIK_CERTRESOLVER: optionalPattern(DOCKER_NAME_RE, 'a Traefik certificate resolver name'),
+  USER_TEMPLATE_IMAGE: pattern('user-service-template:latest', IMAGE_RE, 'a Docker image reference'),
+  USER_CONTAINER_PORT: int(8080, 1, 65535),
+  USER_DATA_PATH: pattern('/data', /^\/[a-zA-Z0-9_./-]*$/, 'an absolute path inside the container'),
+  CONTAINER_NAME_PREFIX: pattern('user', DNS_LABEL_RE, 'a DNS label such as user'),
+  CONTAINER_EXTRA_LABELS: labelMap,
+  DOCKER_SOCKET: z.string().optional(),
+  DOCKER_HOST: optionalPattern(/^(tcp|http|https|unix):\/\/[^\s]+$/, 'tcp://host:port or unix:///path'),
+  DOCKER_TIMEOUT: unit('30s', parseDuration, 'a duration such as 30s'),
+  SPAWNER_PORT: int(5000, 0, 65535),
+  SPAWNER_LISTEN_HOST: z.string().default('0.0.0.0'),
+  TRUST_PROXY: z.string().default('loopback,linklocal,uniquelocal'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DEFAULT_MEMORY_LIMIT: unit('512m', parseByteSize, 'a size such as 512m or 1g'),
+  DEFAULT_CPU_QUOTA: int(50000, 1000, 10_000_000),
+  CONTAINER_PIDS_LIMIT: int(256, 16, 100_000),
+  CONTAINER_CAP_ADD: list(/^[A-Z_]{2,32}$/, 'a comma-separated list of capability names such as NET_BIND_SERVICE'),
+  CONTAINER_READ_ONLY: bool(false),
+  CONTAINER_TMPFS_SIZE: unit('64m', parseByteSize, 'a size such as 64m'),
+  CONTAINER_USER: optionalPattern(/^[1-9]\d{0,9}(:\d{1,10})?$/, 'a non-root uid or uid:gid such as 1000:1000'),
+  CONTAINER_LOG_MAX_SIZE: pattern('10m', /^\d+[kmg]$/, 'a size such as 10m'),
+  CONTAINER_LOG_MAX_FILE: int(3, 1, 100),
+  CONTAINER_IDLE_TIMEOUT: unit('3600', parseDuration, 'seconds or a duration such as 1h (0 disables)'),
+  DATABASE_PATH: z.string().min(1).default('data/spawner.db'),
+  BCRYPT_COST: int(12, 4, 15),
+  SESSION_IDLE_TIMEOUT: unit('12h', parseDuration, 'a duration such as 12h'),
+  SESSION_MAX_AGE: unit('7d', parseDuration, 'a duration such as 7d'),
+  RATE_LIMIT_LOGIN_PER_MINUTE: int(5, 1, 100_000),
+  RATE_LIMIT_SIGNUP_PER_HOUR: int(20, 1, 100_000),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  secretKey: string | undefined;
+  baseDomain: string;
+  routingMode: RoutingMode;
+  /** Host name Spawner itself answers on in subdomain mode (spawner.<domain>). */
+  spawnerHost: string;
+  /** Where Spawner's own pages live: '' in subdomain mode, e.g. '/hub' in path mode. */
+  basePath: string;
+  stripPathPrefix: boolean;
+  publicScheme: 'http' | 'https';
+  traefik: { network: string; entrypoint: string; tlsEntrypoint: string; certResolver: string | undefined };
+  containers: {
+    image: string;
+    port: number;
+    dataPath: string;
+    namePrefix: string;
+    extraLabels: Readonly<Record<string, string>>;
+    memoryBytes: number;
+    cpuQuota: number;
+    cpuPeriod: number;
+    pidsLimit: number;
+    capAdd: readonly string[];
+    readOnly: boolean;
+    tmpfsBytes: number;
+    user: string | undefined;
+    logMaxSize: string;
+    logMaxFile: number;
+    idleTimeoutMs: number;
+  };
+  docker: { host: string | undefined; socketPath: string; timeoutMs: number };
+  http: { port: number; listenHost: string; trustProxy: string };
+  logLevel: string;
+  databasePath: string;
+  bcryptCost: number;
+  session: { idleTimeoutMs: number; maxAgeMs: number };
+  rateLimits: { loginPerMinute: number; signupPerHour: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** unix:///var/run/docker.sock, unix://var/run/docker.sock (the seed's form) or a plain path. */
+function socketPathOf(value: string | undefined): string | null {
+  const raw = (value ?? '').trim() || '/var/run/docker.sock';
+  const path = raw.startsWith('unix://') ? raw.slice('unix://'.length) : raw;
+  const absolute = path.startsWith('/') ? path : `/${path}`;
+  return /^\/[^\s]+$/.test(absolute) ? absolute : null;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
+  const parsed = schema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    }
+  }
+  const socketPath = socketPathOf(env.DOCKER_SOCKET);
+  if (socketPath === null) problems.push(`DOCKER_SOCKET: must be unix:///path/to/docker.sock (got "${env.DOCKER_SOCKET}")`);
+  if (parsed.success) {
+    const e = parsed.data;
+    const secret = e.SECRET_KEY?.trim();
+    if (e.NODE_ENV === 'production' && (!secret || PLACEHOLDER_SECRETS.has(secret.toLowerCase()))) {
+      problems.push('SECRET_KEY: must be set to a long random string in production (e.g. `openssl rand -hex 32`)');
+    } else if (secret && secret.length < 32 && e.NODE_ENV === 'production') {
+      problems.push('SECRET_KEY: must be at least 32 characters in production');
+    }
+    if (e.SESSION_MAX_AGE < e.SESSION_IDLE_TIMEOUT) {
+      problems.push('SESSION_MAX_AGE: must not be shorter than SESSION_IDLE_TIMEOUT');
+    }
+  }
+  if (problems.length > 0 || !parsed.success || socketPath === null) throw new ConfigError(problems);
+
+  const e = parsed.data;
+  const secret = e.SECRET_KEY?.trim();
+  const config: Config = {
+    env: e.NODE_ENV,
+    secretKey: secret && !PLACEHOLDER_SECRETS.has(secret.toLowerCase()) ? secret : undefined,
+    baseDomain: e.BASE_DOMAIN,
+    routingMode: e.ROUTING_MODE,
+    spawnerHost: `${e.SPAWNER_SUBDOMAIN}.${e.BASE_DOMAIN}`,
+    basePath: e.ROUTING_MODE === 'path' ? e.SPAWNER_PATH_PREFIX : '',
+    stripPathPrefix: e.PATH_STRIP_PREFIX,
+    publicScheme: e.TRAEFIK_CERTRESOLVER ? 'https' : 'http',
+    traefik: {
+      network: e.TRAEFIK_NETWORK,
+      entrypoint: e.TRAEFIK_ENTRYPOINT,
+      tlsEntrypoint: e.TRAEFIK_TLS_ENTRYPOINT,
+      certResolver: e.TRAEFIK_CERTRESOLVER,
+    },
+    containers: {
+      image: e.USER_TEMPLATE_IMAGE,
+      port: e.USER_CONTAINER_PORT,
+      dataPath: e.USER_DATA_PATH,
+      namePrefix: e.CONTAINER_NAME_PREFIX,
+      extraLabels: Object.freeze(e.CONTAINER_EXTRA_LABELS),
+      memoryBytes: e.DEFAULT_MEMORY_LIMIT,
+      cpuQuota: e.DEFAULT_CPU_QUOTA,
+      cpuPeriod: 100_000,
+      pidsLimit: e.CONTAINER_PIDS_LIMIT,
+      capAdd: Object.freeze(e.CONTAINER_CAP_ADD),
+      readOnly: e.CONTAINER_READ_ONLY,
+      tmpfsBytes: e.CONTAINER_TMPFS_SIZE,
+      user: e.CONTAINER_USER,
+      logMaxSize: e.CONTAINER_LOG_MAX_SIZE,
+      logMaxFile: e.CONTAINER_LOG_MAX_FILE,
+      idleTimeoutMs: e.CONTAINER_IDLE_TIMEOUT,
+    },
+    docker: { host: e.DOCKER_HOST, socketPath, timeoutMs: e.DOCKER_TIMEOUT },
+    http: { port: e.SPAWNER_PORT, listenHost: e.SPAWNER_LISTEN_HOST, trustProxy: e.TRUST_PROXY },
+    logLevel: e.LOG_LEVEL,
+    databasePath: e.DATABASE_PATH,
+    bcryptCost: e.BCRYPT_COST,
+    session: { idleTimeoutMs: e.SESSION_IDLE_TIMEOUT, maxAgeMs: e.SESSION_MAX_AGE },
+    rateLimits: { loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE, signupPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object' && !Object.isFrozen(child)) deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,159 @@
+// The narrow slice of the Docker API that Spawner uses, over dockerode. It turns Docker's answers
+// into the outcomes they mean (404 = absent, 304 = already so) and everything else into typed
+// errors, so ContainerManager reads as intent and a fake can stand in for error paths in tests.
+import Docker from 'dockerode';
+import { DockerUnavailable } from '../errors.js';
+
+export type ContainerInspect = Docker.ContainerInspectInfo;
+export type ContainerSummary = Docker.ContainerInfo;
+export type ContainerCreateSpec = Docker.ContainerCreateOptions & { name: string };
+
+/** Docker answered with an HTTP error other than the ones that mean "nothing to do". */
+export class DockerApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DockerApiError';
+  }
+}
+
+export interface DockerEngine {
+  ping(timeoutMs: number): Promise<void>;
+  /** null when Docker says 404. */
+  inspectContainer(nameOrId: string): Promise<ContainerInspect | null>;
+  createContainer(spec: ContainerCreateSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  restartContainer(id: string, graceSeconds: number): Promise<void>;
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  listContainers(labelFilters: string[]): Promise<ContainerSummary[]>;
+  /** The image's id and configured user ('' for root), or null when the image is not on the host. */
+  inspectImage(ref: string): Promise<{ id: string; user: string } | null>;
+  createVolume(name: string, labels: Record<string, string>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+}
+
+export interface EngineOptions {
+  host?: string | undefined;
+  socketPath: string;
+  timeoutMs: number;
+}
+
+export function createDockerClient(options: EngineOptions): Docker {
+  if (options.host && !options.host.startsWith('unix://')) {
+    const url = new URL(options.host.replace(/^tcp:/, 'http:'));
+    return new Docker({
+      protocol: url.protocol === 'https:' ? 'https' : 'http',
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 2376 : 2375)),
+      timeout: options.timeoutMs,
+    });
+  }
+  const socketPath = options.host ? options.host.slice('unix://'.length) : options.socketPath;
+  return new Docker({ socketPath, timeout: options.timeoutMs });
+}
+
+function statusOf(error: unknown): number | undefined {
+  const code = (error as { statusCode?: unknown })?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  const json = (error as { json?: { message?: unknown } })?.json;
+  if (json && typeof json.message === 'string') return json.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Maps a dockerode failure: HTTP answers become DockerApiError, no answer DockerUnavailable. */
+export function translateDockerError(error: unknown): Error {
+  const status = statusOf(error);
+  if (status !== undefined) return new DockerApiError(status, messageOf(error));
+  return new DockerUnavailable(`Docker engine unreachable: ${messageOf(error)}`, { cause: error });
+}
+
+async function call<T>(action: () => Promise<T>, ok: Record<number, () => T> = {}): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    const status = statusOf(error);
+    const outcome = status !== undefined ? ok[status] : undefined;
+    if (outcome) return outcome();
+    throw translateDockerError(error);
+  }
+}
+
+export class DockerodeEngine implements DockerEngine {
+  constructor(private readonly docker: Docker) {}
+
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DockerUnavailable(`Docker engine did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([call(() => this.docker.ping()), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  inspectContainer(nameOrId: string): Promise<ContainerInspect | null> {
+    return call<ContainerInspect | null>(() => this.docker.getContainer(nameOrId).inspect(), { 404: () => null });
+  }
+
+  async createContainer(spec: ContainerCreateSpec): Promise<string> {
+    const container = await call(() => this.docker.createContainer(spec));
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await call(() => this.docker.getContainer(id).start(), { 304: () => undefined });
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    await call(() => this.docker.getContainer(id).stop({ t: graceSeconds }), { 304: () => undefined, 404: () => undefined });
+  }
+
+  async restartContainer(id: string, graceSeconds: number): Promise<void> {
+    await call(() => this.docker.getContainer(id).restart({ t: graceSeconds }));
+  }
+
+  async pauseContainer(id: string): Promise<void> {
+    await call(() => this.docker.getContainer(id).pause());
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await call(() => this.docker.getContainer(id).unpause());
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await call(() => this.docker.getContainer(id).remove({ force: true }), { 404: () => undefined });
+  }
+
+  listContainers(labelFilters: string[]): Promise<ContainerSummary[]> {
+    return call(() => this.docker.listContainers({ all: true, filters: { label: labelFilters } }));
+  }
+
+  inspectImage(ref: string): Promise<{ id: string; user: string } | null> {
+    return call<{ id: string; user: string } | null>(
+      async () => {
+        const info = await this.docker.getImage(ref).inspect();
+        return { id: info.Id, user: info.Config?.User ?? '' };
+      },
+      { 404: () => null },
+    );
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    // Creating a volume that exists returns the existing one: idempotent by design.
+    await call(() => this.docker.createVolume({ Name: name, Labels: labels }));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await call(() => this.docker.getVolume(name).remove(), { 404: () => undefined });
+  }
+}

@@ -1,0 +1,40 @@
+// The database schema, in Drizzle's terms. Migrations in drizzle/ are generated from this file
+// (`npm run db:generate`) and applied at start-up.
+import { sql } from 'drizzle-orm';
+import { integer, sqliteTable, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    username: text('username').notNull(),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    containerId: text('container_id'),
+    containerName: text('container_name'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
+    lastActivity: integer('last_activity', { mode: 'timestamp_ms' }),
+  },
+  (t) => [
+    // Usernames are stored lowercase already; the lower() index makes the rule explicit and
+    // holds for e-mail addresses, which keep the case the person typed.
+    uniqueIndex('users_username_ci').on(sql`lower(${t.username})`),
+    uniqueIndex('users_email_ci').on(sql`lower(${t.email})`),
+  ],
+);
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    sid: text('sid').primaryKey(),
+    data: text('data').notNull(),
+    /** Epoch milliseconds after which the session is void. */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_expires_at').on(t.expiresAt)],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type NewUserRow = typeof users.$inferInsert;

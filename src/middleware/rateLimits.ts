@@ -1,0 +1,54 @@
+// Abuse limits on the forms that cost bcrypt work or create containers. Only failed logins count,
+// so a classroom behind one address is not locked out by its own successful logins.
+import type { Request, RequestHandler } from 'express';
+import { rateLimit, ipKeyGenerator, type Store } from 'express-rate-limit';
+
+export type RateLimitStore = Store;
+
+export interface RateLimitOptions {
+  loginPerMinute: number;
+  signupPerHour: number;
+  /** Builds a store per limiter (prefix distinguishes them); memory when absent. */
+  storeFor?: (prefix: string) => Store;
+}
+
+function tooMany(message: string): RequestHandler {
+  return (_req, res) => {
+    res.status(429).render('errors/error', { title: 'Too many attempts', message, status: 429 });
+  };
+}
+
+const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+
+export function createRateLimits(options: RateLimitOptions): { login: RequestHandler[]; signup: RequestHandler[] } {
+  const common = { standardHeaders: 'draft-8' as const, legacyHeaders: false };
+  const store = (prefix: string) => (options.storeFor ? { store: options.storeFor(prefix) } : {});
+  const loginMessage = 'Too many failed logins. Please wait a minute and try again.';
+  const loginPerIp = rateLimit({
+    ...common,
+    ...store('login-ip:'),
+    windowMs: 60_000,
+    limit: options.loginPerMinute,
+    skipSuccessfulRequests: true,
+    keyGenerator: clientIp,
+    handler: tooMany(loginMessage),
+  });
+  const loginPerAccount = rateLimit({
+    ...common,
+    ...store('login-account:'),
+    windowMs: 60_000,
+    limit: options.loginPerMinute,
+    skipSuccessfulRequests: true,
+    keyGenerator: (req) => String((req.body as Record<string, unknown> | undefined)?.username ?? '').trim().toLowerCase().slice(0, 254),
+    handler: tooMany(loginMessage),
+  });
+  const signupPerIp = rateLimit({
+    ...common,
+    ...store('signup-ip:'),
+    windowMs: 3_600_000,
+    limit: options.signupPerHour,
+    keyGenerator: clientIp,
+    handler: tooMany('Too many new accounts from your address. Please try again later.'),
+  });
+  return { login: [loginPerIp, loginPerAccount], signup: [signupPerIp] };
+}

@@ -1,0 +1,103 @@
+// The composition root: reads config, opens the database, connects to Docker, builds the app and
+// listens. SIGTERM/SIGINT stop accepting, let in-flight requests finish, close the database and
+// exit 0; people's containers keep running.
+import 'dotenv/config';
+import { createServer, type Server } from 'node:http';
+import { loadConfig, ConfigError, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { openDatabase, DatabaseOpenError, type Database_ } from './db/database.js';
+import { createDockerClient, DockerodeEngine } from './containers/engine.js';
+import { resolveSessionSecret } from './secret.js';
+import { createServices, type Services } from './wiring.js';
+import { createApp } from './app.js';
+
+const SHUTDOWN_DEADLINE_MS = 8_000;
+
+function fail(message: string): never {
+  // The logger may not exist yet; one readable line on stderr, no stack trace.
+  process.stderr.write(`spawner: ${message}\n`);
+  process.exit(1);
+}
+
+function listen(server: Server, config: Readonly<Config>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.listenHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    // Keep-alive connections with no request in flight would hold close() open.
+    server.closeIdleConnections();
+  });
+}
+
+function onShutdown(server: Server, services: Services, database: Database_, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down; people’s containers keep running');
+    void closeServer(server)
+      .then(() => {
+        services.close();
+        database.close();
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'unclean shutdown');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  let database: Database_;
+  try {
+    database = openDatabase(config.databasePath);
+  } catch (error) {
+    if (error instanceof DatabaseOpenError) fail(error.message);
+    throw error;
+  }
+  const sessionSecret = resolveSessionSecret(config, logger);
+  const engine = new DockerodeEngine(createDockerClient(config.docker));
+  const services = createServices({ config, database, engine, logger, sessionSecret });
+  const app = createApp(services);
+  const server = createServer(app);
+  onShutdown(server, services, database, logger);
+  try {
+    await listen(server, config);
+  } catch (error) {
+    fail(`cannot listen on ${config.http.listenHost}:${config.http.port}: ${(error as Error).message}`);
+  }
+  const address = server.address();
+  logger.info(
+    { port: typeof address === 'object' && address ? address.port : config.http.port, mode: config.routingMode, domain: config.baseDomain },
+    'spawner listening',
+  );
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

@@ -1,0 +1,45 @@
+// The health report Traefik, Docker and monitors read: is the database answering, is Docker?
+// It never throws and never waits longer than the Docker ping timeout.
+import type Database from 'better-sqlite3';
+import type { DockerEngine } from '../containers/engine.js';
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  version: string;
+  checks: { database: 'ok' | 'error'; docker: 'ok' | 'error' };
+}
+
+export class HealthService {
+  constructor(
+    private readonly sqlite: Database.Database,
+    private readonly engine: DockerEngine,
+    private readonly options: { version: string; dockerTimeoutMs: number },
+  ) {}
+
+  async check(): Promise<HealthReport> {
+    const [database, docker] = await Promise.all([this.database(), this.docker()]);
+    return {
+      status: database === 'ok' && docker === 'ok' ? 'ok' : 'degraded',
+      version: this.options.version,
+      checks: { database, docker },
+    };
+  }
+
+  private async database(): Promise<'ok' | 'error'> {
+    try {
+      this.sqlite.prepare('SELECT 1').get();
+      return 'ok';
+    } catch {
+      return 'error';
+    }
+  }
+
+  private async docker(): Promise<'ok' | 'error'> {
+    try {
+      await this.engine.ping(this.options.dockerTimeoutMs);
+      return 'ok';
+    } catch {
+      return 'error';
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// Builds Spawner's services from config and the three outside parts (database, Docker, logger).
+// server.ts and the tests both use it, so the app under test is wired exactly like production.
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { Database_ } from './db/database.js';
+import type { AppDeps } from './app.js';
+import type { DockerEngine } from './containers/engine.js';
+import { UserRepository } from './db/users.js';
+import { SqliteSessionStore } from './db/sessionStore.js';
+import { AccountService } from './auth/accounts.js';
+import { createPassport } from './auth/passport.js';
+import { ContainerManager } from './containers/manager.js';
+import { WorkspaceService } from './services/workspace.js';
+import { HealthService } from './services/health.js';
+import { version } from './version.js';
+
+export interface Services extends AppDeps {
+  users: UserRepository;
+  containers: ContainerManager;
+  sessionStore: SqliteSessionStore;
+  /** Stops timers; the caller closes the database afterwards. */
+  close(): void;
+}
+
+/** Names a person may not take: Spawner's own subdomain and path prefix. */
+export function reservedNames(config: Pick<Config, 'spawnerHost' | 'basePath'>): string[] {
+  return [config.spawnerHost.split('.')[0] ?? '', config.basePath.replace(/^\//, '')].filter(Boolean);
+}
+
+export function createServices(parts: {
+  config: Readonly<Config>;
+  database: Database_;
+  engine: DockerEngine;
+  logger: Logger;
+  sessionSecret: string;
+}): Services {
+  const { config, database, engine, logger } = parts;
+  const users = new UserRepository(database.db);
+  const sessionStore = new SqliteSessionStore(database.sqlite);
+  const accounts = new AccountService(users, { bcryptCost: config.bcryptCost, nameRules: { reserved: reservedNames(config) } });
+  const containers = new ContainerManager(engine, config, { recordContainer: (id, c) => recordIfChanged(users, id, c) }, logger.child({ component: 'containers' }));
+  return {
+    config,
+    logger,
+    sessionSecret: parts.sessionSecret,
+    sessionStore,
+    passport: createPassport(accounts, users),
+    accounts,
+    users,
+    containers,
+    workspace: new WorkspaceService(containers, config, logger),
+    health: new HealthService(database.sqlite, engine, { version: version(), dockerTimeoutMs: 2000 }),
+    close: () => sessionStore.close(),
+  };
+}
+
+function recordIfChanged(users: UserRepository, id: number, container: { id: string | null; name: string | null }): void {
+  const user = users.findById(id);
+  if (user && (user.containerId !== container.id || user.containerName !== container.name)) users.setContainer(id, container);
+}

@@ -1,0 +1,69 @@
+// Builds a Spawner app for a test: a fresh SQLite file migrated by the production migrations, the
+// real wiring, and either the real Docker engine or a given fake.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { openDatabase, type Database_ } from '../../src/db/database.js';
+import { createDockerClient, DockerodeEngine, type DockerEngine } from '../../src/containers/engine.js';
+import { createServices, type Services } from '../../src/wiring.js';
+import { createApp } from '../../src/app.js';
+import { TEST_IMAGE } from './testImage.js';
+import { TEST_RUN_LABEL } from './docker.js';
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  services: Services;
+  database: Database_;
+  config: Readonly<Config>;
+  dir: string;
+  close(): void;
+}
+
+/** A unique container-name prefix per test app, so parallel files never share names. */
+export function uniquePrefix(): string {
+  return `t${randomBytes(3).toString('hex')}`;
+}
+
+export function testEnv(overrides: Record<string, string | undefined> = {}, dir?: string): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    SECRET_KEY: 'test-secret-key-that-is-long-enough-0123456789',
+    BASE_DOMAIN: 'spawner.test',
+    BCRYPT_COST: '4',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    USER_TEMPLATE_IMAGE: TEST_IMAGE,
+    CONTAINER_NAME_PREFIX: uniquePrefix(),
+    DATABASE_PATH: join(dir ?? mkdtempSync(join(tmpdir(), 'spawner-test-')), 'spawner.db'),
+    RATE_LIMIT_LOGIN_PER_MINUTE: '1000',
+    RATE_LIMIT_SIGNUP_PER_HOUR: '1000',
+    ...overrides,
+  };
+}
+
+export function buildTestApp(
+  options: { env?: Record<string, string | undefined>; engine?: DockerEngine; runId?: string; dir?: string } = {},
+): TestApp {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'spawner-test-'));
+  const extraLabels = options.runId ? `${TEST_RUN_LABEL}=${options.runId}` : undefined;
+  const config = loadConfig(testEnv({ CONTAINER_EXTRA_LABELS: extraLabels, ...options.env }, dir));
+  const logger = createLogger({ level: config.logLevel });
+  const database = openDatabase(config.databasePath);
+  const engine = options.engine ?? new DockerodeEngine(createDockerClient(config.docker));
+  const services = createServices({ config, database, engine, logger, sessionSecret: config.secretKey ?? 'x'.repeat(32) });
+  const app = createApp(services);
+  return {
+    app,
+    services,
+    database,
+    config,
+    dir,
+    close() {
+      services.close();
+      database.close();
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
