@@ -43,7 +43,10 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
 
   app.disable('x-powered-by');
-  app.set('trust proxy', config.http.trustProxy.split(',').map((s) => s.trim()));
+  app.set(
+    'trust proxy',
+    config.http.trustProxy.split(',').map((s) => s.trim()),
+  );
   app.set('view engine', 'ejs');
   app.set('views', join(projectRoot(), 'views'));
   app.locals.base = base;
@@ -120,7 +123,8 @@ export function createApp(deps: AppDeps): express.Express {
   const csrf: RequestHandler = csrfSynchronisedProtection;
   spawner.use((req, res, next) => {
     res.locals.currentUser = req.user;
-    if (req.method === 'GET' && req.session) res.locals.csrfToken = generateToken(req);
+    // Every page may render a form (including a form re-rendered after a failed POST).
+    if (req.session) res.locals.csrfToken = generateToken(req);
     next();
   });
   spawner.use(exposeFlash);

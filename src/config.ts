@@ -109,7 +109,10 @@ const labelMap = z
   .optional()
   .transform((v, ctx) => {
     const labels: Record<string, string> = {};
-    for (const pair of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const pair of (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const eq = pair.indexOf('=');
       const key = eq > 0 ? pair.slice(0, eq) : '';
       const value = eq > 0 ? pair.slice(eq + 1) : '';

@@ -38,7 +38,12 @@ export function createServices(parts: {
   const users = new UserRepository(database.db);
   const sessionStore = new SqliteSessionStore(database.sqlite);
   const accounts = new AccountService(users, { bcryptCost: config.bcryptCost, nameRules: { reserved: reservedNames(config) } });
-  const containers = new ContainerManager(engine, config, { recordContainer: (id, c) => recordIfChanged(users, id, c) }, logger.child({ component: 'containers' }));
+  const containers = new ContainerManager(
+    engine,
+    config,
+    { recordContainer: (id, c) => recordIfChanged(users, id, c) },
+    logger.child({ component: 'containers' }),
+  );
   return {
     config,
     logger,

@@ -5,11 +5,60 @@ import { z } from 'zod';
 
 /** Names that would shadow Spawner's own host, paths or well-known infrastructure. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  'admin', 'administrator', 'api', 'app', 'assets', 'auth', 'autoconfig', 'autodiscover', 'cdn', 'dashboard',
-  'default', 'dev', 'docker', 'favicon-ico', 'ftp', 'health', 'healthz', 'help', 'hub', 'imap', 'login',
-  'logout', 'mail', 'metrics', 'mx', 'ns1', 'ns2', 'pop', 'pop3', 'postmaster', 'proxy', 'public', 'robots',
-  'root', 'signup', 'smtp', 'spawner', 'static', 'status', 'support', 'system', 'traefik', 'user', 'users',
-  'wake', 'webmail', 'www', 'container', 'containers', 'account', 'settings', 'security', 'test', 'localhost',
+  'admin',
+  'administrator',
+  'api',
+  'app',
+  'assets',
+  'auth',
+  'autoconfig',
+  'autodiscover',
+  'cdn',
+  'dashboard',
+  'default',
+  'dev',
+  'docker',
+  'favicon-ico',
+  'ftp',
+  'health',
+  'healthz',
+  'help',
+  'hub',
+  'imap',
+  'login',
+  'logout',
+  'mail',
+  'metrics',
+  'mx',
+  'ns1',
+  'ns2',
+  'pop',
+  'pop3',
+  'postmaster',
+  'proxy',
+  'public',
+  'robots',
+  'root',
+  'signup',
+  'smtp',
+  'spawner',
+  'static',
+  'status',
+  'support',
+  'system',
+  'traefik',
+  'user',
+  'users',
+  'wake',
+  'webmail',
+  'www',
+  'container',
+  'containers',
+  'account',
+  'settings',
+  'security',
+  'test',
+  'localhost',
 ]);
 
 export const USERNAME_RE = /^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$/;
@@ -41,7 +90,8 @@ export function passwordProblem(value: string): string | null {
   return null;
 }
 
-const EMAIL_RE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_RE =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 export function emailProblem(value: string): string | null {
   if (value.length === 0) return 'Enter your e-mail address.';

@@ -33,6 +33,7 @@ export interface DockerEngine {
   listContainers(labelFilters: string[]): Promise<ContainerSummary[]>;
   /** The image's id and configured user ('' for root), or null when the image is not on the host. */
   inspectImage(ref: string): Promise<{ id: string; user: string } | null>;
+  networkExists(name: string): Promise<boolean>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
 }
@@ -146,6 +147,10 @@ export class DockerodeEngine implements DockerEngine {
       },
       { 404: () => null },
     );
+  }
+
+  networkExists(name: string): Promise<boolean> {
+    return call<boolean>(async () => (await this.docker.getNetwork(name).inspect(), true), { 404: () => false });
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {

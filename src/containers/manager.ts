@@ -34,18 +34,35 @@ export function statusFromInspect(info: ContainerInspect): ContainerStatus {
   const state = info.State;
   const base = { name, id: info.Id };
   const startedAt = state.StartedAt && !state.StartedAt.startsWith('0001') ? new Date(state.StartedAt) : undefined;
-  if (state.Paused) return { ...base, state: 'paused', detail: 'Paused to save resources; it wakes on the next visit.', ...(startedAt ? { startedAt } : {}) };
+  if (state.Paused)
+    return {
+      ...base,
+      state: 'paused',
+      detail: 'Paused to save resources; it wakes on the next visit.',
+      ...(startedAt ? { startedAt } : {}),
+    };
   if (state.Restarting) return { ...base, state: 'starting', detail: 'Restarting after it stopped unexpectedly.' };
   if (state.Running) {
     const health = state.Health?.Status;
-    if (health === 'starting') return { ...base, state: 'starting', detail: 'Started; waiting for the service to report ready.', ...(startedAt ? { startedAt } : {}) };
-    if (health === 'unhealthy') return { ...base, state: 'error', detail: 'Running, but its health check fails.', ...(startedAt ? { startedAt } : {}) };
+    if (health === 'starting')
+      return {
+        ...base,
+        state: 'starting',
+        detail: 'Started; waiting for the service to report ready.',
+        ...(startedAt ? { startedAt } : {}),
+      };
+    if (health === 'unhealthy')
+      return { ...base, state: 'error', detail: 'Running, but its health check fails.', ...(startedAt ? { startedAt } : {}) };
     return { ...base, state: 'running', ...(startedAt ? { startedAt } : {}) };
   }
   if (state.Status === 'created') return { ...base, state: 'stopped', detail: 'Created but not started.' };
   if (state.OOMKilled) return { ...base, state: 'stopped', detail: 'Stopped: it ran out of memory.' };
   const exit = state.ExitCode;
-  const detail = state.Error ? `Stopped: ${state.Error}` : exit && exit !== 0 && exit !== 143 && exit !== 137 ? `Stopped with exit code ${exit}.` : 'Stopped.';
+  const detail = state.Error
+    ? `Stopped: ${state.Error}`
+    : exit && exit !== 0 && exit !== 143 && exit !== 137
+      ? `Stopped with exit code ${exit}.`
+      : 'Stopped.';
   return { ...base, state: 'stopped', detail };
 }
 
@@ -196,7 +213,9 @@ export class ContainerManager {
       await this.engine.startContainer(id);
     } catch (error) {
       if (error instanceof DockerApiError) {
-        throw new ContainerError(`starting ${name} failed: ${error.message}`, `Your container could not be started: ${error.message}`, { cause: error });
+        throw new ContainerError(`starting ${name} failed: ${error.message}`, `Your container could not be started: ${error.message}`, {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -206,6 +225,13 @@ export class ContainerManager {
     const name = this.nameFor(person);
     const image = this.config.containers.image;
     const spec = await this.desiredSpec(person);
+    // Docker would create the container and only fail at start; check first, leave nothing behind.
+    if (!(await this.engine.networkExists(this.config.traefik.network))) {
+      throw new ContainerError(
+        `network ${this.config.traefik.network} does not exist`,
+        `Your container could not be created: the network "${this.config.traefik.network}" does not exist. The operator needs to create it.`,
+      );
+    }
     await this.engine.createVolume(volumeName(this.config, person), {
       ...this.config.containers.extraLabels,
       [MANAGED_LABEL]: 'true',
@@ -221,16 +247,27 @@ export class ContainerManager {
         this.logger.debug({ container: name }, 'container already created concurrently');
       } else if (error instanceof DockerApiError && error.statusCode === 404) {
         const what = /network/i.test(error.message) ? `the network "${this.config.traefik.network}" does not exist` : error.message;
-        throw new ContainerError(`creating ${name} failed: ${error.message}`, `Your container could not be created: ${what}.`, { cause: error });
+        throw new ContainerError(`creating ${name} failed: ${error.message}`, `Your container could not be created: ${what}.`, {
+          cause: error,
+        });
       } else if (error instanceof DockerApiError) {
-        throw new ContainerError(`creating ${name} failed: ${error.message}`, `Your container could not be created: ${error.message}`, { cause: error });
+        throw new ContainerError(`creating ${name} failed: ${error.message}`, `Your container could not be created: ${error.message}`, {
+          cause: error,
+        });
       } else {
         throw error;
       }
     }
-    const info = await this.engine.inspectContainer(name);
-    if (!info) throw new ContainerError(`container ${name} vanished right after creation`, 'Your container disappeared while it was being created. Please try again.');
-    return info;
+    // After a 409 the other creator may still be finishing: Docker reserves the name first.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const info = await this.engine.inspectContainer(name);
+      if (info) return info;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new ContainerError(
+      `container ${name} vanished right after creation`,
+      'Your container disappeared while it was being created. Please try again.',
+    );
   }
 
   private async imageFacts(image: string): Promise<ImageFacts> {

@@ -7,10 +7,7 @@ import { buildLabels } from './labels.js';
 import { containerName, volumeName, type Person } from './naming.js';
 import { servicePath, serviceUrl } from './routing.js';
 
-export type SpecConfig = Pick<
-  Config,
-  'routingMode' | 'baseDomain' | 'publicScheme' | 'stripPathPrefix' | 'traefik' | 'containers'
->;
+export type SpecConfig = Pick<Config, 'routingMode' | 'baseDomain' | 'publicScheme' | 'stripPathPrefix' | 'traefik' | 'containers'>;
 
 /** Label holding a hash of the spec, so a container built from an older config can be recognised. */
 export const SPEC_HASH_LABEL = 'spawner.spec_hash';
@@ -53,6 +50,9 @@ export function buildContainerSpec(config: SpecConfig, person: Person, image: Im
     HostConfig: {
       NetworkMode: config.traefik.network,
       RestartPolicy: { Name: 'unless-stopped' },
+      // A tiny init as PID 1 forwards SIGTERM and reaps zombies: without it a server that ignores
+      // signals as PID 1 makes every stop and restart wait the full grace period.
+      Init: true,
       Memory: c.memoryBytes,
       MemorySwap: c.memoryBytes,
       CpuQuota: c.cpuQuota,

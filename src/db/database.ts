@@ -42,7 +42,7 @@ export function openDatabase(path: string, options: { busyTimeoutMs?: number } =
     const opened = sqlite;
     return { db, sqlite: opened, close: () => opened.open && opened.close() };
   } catch (error) {
-    sqlite?.open && sqlite.close();
+    if (sqlite?.open) sqlite.close();
     throw new DatabaseOpenError(path, error);
   }
 }

@@ -26,7 +26,8 @@ function describe(error: unknown): { status: number; message: string } {
   if (error instanceof AppError) return { status: error.status, message: error.publicMessage };
   const e = (error ?? {}) as HttpishError;
   const status = e.status ?? e.statusCode;
-  if (e.code === 'EBADCSRFTOKEN') return { status: 403, message: 'This form has expired or did not come from this site. Please reload the page and try again.' };
+  if (e.code === 'EBADCSRFTOKEN')
+    return { status: 403, message: 'This form has expired or did not come from this site. Please reload the page and try again.' };
   if (e.type === 'entity.too.large') return { status: 413, message: 'What you sent is too large.' };
   if (typeof status === 'number' && status >= 400 && status < 500) return { status, message: 'This request could not be understood.' };
   return { status: 500, message: 'Something went wrong on our side. It has been logged; please try again.' };
@@ -39,9 +40,13 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
   if (res.headersSent) return next(error);
   res.status(status);
   if (wantsJson(req)) return res.json({ error: status >= 500 ? 'internal_error' : 'request_error', message });
-  return res.render('errors/error', { title: status >= 500 ? 'Something went wrong' : 'Request refused', message, status }, (renderError, html) => {
-    // If even the error page fails, answer in plain text rather than with a stack trace.
-    if (renderError) return res.type('text/plain').send(message);
-    return res.send(html);
-  });
+  return res.render(
+    'errors/error',
+    { title: status >= 500 ? 'Something went wrong' : 'Request refused', message, status },
+    (renderError, html) => {
+      // If even the error page fails, answer in plain text rather than with a stack trace.
+      if (renderError) return res.type('text/plain').send(message);
+      return res.send(html);
+    },
+  );
 };

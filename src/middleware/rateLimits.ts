@@ -39,7 +39,11 @@ export function createRateLimits(options: RateLimitOptions): { login: RequestHan
     windowMs: 60_000,
     limit: options.loginPerMinute,
     skipSuccessfulRequests: true,
-    keyGenerator: (req) => String((req.body as Record<string, unknown> | undefined)?.username ?? '').trim().toLowerCase().slice(0, 254),
+    keyGenerator: (req) =>
+      String((req.body as Record<string, unknown> | undefined)?.username ?? '')
+        .trim()
+        .toLowerCase()
+        .slice(0, 254),
     handler: tooMany(loginMessage),
   });
   const signupPerIp = rateLimit({

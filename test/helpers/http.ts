@@ -18,12 +18,20 @@ export async function signUp(agent: Agent, input: { username: string; email?: st
   return agent
     .post(`${base}/signup`)
     .type('form')
-    .send({ _csrf: token, username: input.username, email: input.email ?? `${input.username}@example.com`, password: input.password ?? 'correct horse battery' });
+    .send({
+      _csrf: token,
+      username: input.username,
+      email: input.email ?? `${input.username}@example.com`,
+      password: input.password ?? 'correct horse battery',
+    });
 }
 
 export async function logIn(agent: Agent, input: { username: string; password?: string }, base = ''): Promise<Response> {
   const token = await tokenFor(agent, `${base}/login`);
-  return agent.post(`${base}/login`).type('form').send({ _csrf: token, username: input.username, password: input.password ?? 'correct horse battery' });
+  return agent
+    .post(`${base}/login`)
+    .type('form')
+    .send({ _csrf: token, username: input.username, password: input.password ?? 'correct horse battery' });
 }
 
 /** Asserts a redirect (303) to the given path. */

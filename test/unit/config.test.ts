@@ -65,7 +65,7 @@ describe('loadConfig', () => {
     for (const name of ['BASE_DOMAIN', 'SPAWNER_PORT', 'ROUTING_MODE', 'DEFAULT_MEMORY_LIMIT', 'BCRYPT_COST', 'CONTAINER_EXTRA_LABELS']) {
       expect(problems).toContain(name);
     }
-    expect((error as Error).message).toMatch(/^Invalid configuration:\n  - /);
+    expect((error as Error).message).toMatch(/^Invalid configuration:\n {2}- /);
   });
 
   it('when production has no secret or the placeholder, then it refuses to start', () => {

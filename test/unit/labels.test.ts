@@ -59,7 +59,12 @@ describe('buildLabels', () => {
   });
 
   it('path mode with a cert resolver and without stripping', () => {
-    const config = loadConfig({ BASE_DOMAIN: 'coder.example.org', ROUTING_MODE: 'path', TRAEFIK_CERTRESOLVER: 'le', PATH_STRIP_PREFIX: 'false' });
+    const config = loadConfig({
+      BASE_DOMAIN: 'coder.example.org',
+      ROUTING_MODE: 'path',
+      TRAEFIK_CERTRESOLVER: 'le',
+      PATH_STRIP_PREFIX: 'false',
+    });
     const labels = buildLabels(config, alice);
     expect(labels['traefik.http.routers.user-alice-7.entrypoints']).toBe('websecure');
     expect(labels['traefik.http.routers.user-alice-7.tls']).toBe('true');
