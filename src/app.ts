@@ -14,8 +14,12 @@ import type { AccountService } from './auth/accounts.js';
 import type { PassportInstance } from './auth/passport.js';
 import type { WorkspaceService } from './services/workspace.js';
 import type { HealthService } from './services/health.js';
+import type { WakeService } from './lifecycle/wake.js';
+import { wakeHandler } from './routes/wake.js';
+import type { UserRepository } from './db/users.js';
 import { authRoutes } from './routes/auth.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { accountRoutes } from './routes/account.js';
 import { healthRoutes } from './routes/health.js';
 import { exposeFlash } from './middleware/flash.js';
 import { enforceSessionLifetime, requireLogin } from './middleware/auth.js';
@@ -33,6 +37,10 @@ export interface AppDeps {
   accounts: AccountService;
   workspace: WorkspaceService;
   health: HealthService;
+  wake: WakeService;
+  users: UserRepository;
+  /** Names Spawner keeps for itself (its subdomain, its path prefix). */
+  reservedNames: readonly string[];
   /** Where rate-limit counters live; in memory when absent. */
   rateLimitStoreFor?: (prefix: string) => RateLimitStore;
 }
@@ -82,6 +90,10 @@ export function createApp(deps: AppDeps): express.Express {
       strictTransportSecurity: https,
     }),
   );
+
+  // Requests addressed to a person's service reach Spawner only through Traefik's fallback route,
+  // that is when the service is asleep: wake it. Before /health, since alice.<domain>/health is hers.
+  app.use(wakeHandler({ config, users: deps.users, wake: deps.wake, reserved: deps.reservedNames }));
 
   // /health answers at the root in both modes: Docker's HEALTHCHECK and monitors know one address.
   app.use(healthRoutes(deps.health));
@@ -133,6 +145,7 @@ export function createApp(deps: AppDeps): express.Express {
   spawner.get('/', (req, res) => res.redirect(303, req.isAuthenticated() ? `${base}/dashboard` : `${base}/login`));
   spawner.use(authRoutes({ accounts: deps.accounts, workspace: deps.workspace, passport: deps.passport, csrf, limits, base }));
   spawner.use(dashboardRoutes({ workspace: deps.workspace, csrf, requireLogin: requireLogin(`${base}/login`), base }));
+  spawner.use(accountRoutes({ workspace: deps.workspace, users: deps.users, csrf, requireLogin: requireLogin(`${base}/login`), base }));
 
   if (base) {
     // Path mode: the bare domain leads to Spawner's pages.

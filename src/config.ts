@@ -159,6 +159,22 @@ const schema = z.object({
   CONTAINER_LOG_MAX_SIZE: pattern('10m', /^\d+[kmg]$/, 'a size such as 10m'),
   CONTAINER_LOG_MAX_FILE: int(3, 1, 100),
   CONTAINER_IDLE_TIMEOUT: unit('3600', parseDuration, 'seconds or a duration such as 1h (0 disables)'),
+  IDLE_SWEEP_INTERVAL: unit('60s', parseDuration, 'a duration such as 60s'),
+  TRAEFIK_API_URL: optionalPattern(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) URL such as http://traefik:8080'),
+  TRAEFIK_METRICS_URL: optionalPattern(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) URL such as http://traefik:8080/metrics'),
+  WAKE_TIMEOUT: unit('60s', parseDuration, 'a duration such as 60s'),
+  WAKE_RATE_LIMIT_PER_MINUTE: int(20, 1, 100_000),
+  WAKE_IGNORE_USER_AGENTS: z
+    .string()
+    .default(
+      'bot,crawler,spider,slurp,uptime,pingdom,monitor,statuscake,healthcheck,curl/,wget/,python-requests,go-http-client,httpclient,prometheus,blackbox',
+    )
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   DATABASE_PATH: z.string().min(1).default('data/spawner.db'),
   BCRYPT_COST: int(12, 4, 15),
   SESSION_IDLE_TIMEOUT: unit('12h', parseDuration, 'a duration such as 12h'),
@@ -197,6 +213,9 @@ export interface Config {
     logMaxFile: number;
     idleTimeoutMs: number;
   };
+  lifecycle: { sweepIntervalMs: number; wakeTimeoutMs: number; wakeRateLimitPerMinute: number; wakeIgnoreUserAgents: readonly string[] };
+  /** Traefik's API (readiness of a woken service) and Prometheus metrics (activity), both optional. */
+  traefikApi: { url: string | undefined; metricsUrl: string | undefined };
   docker: { host: string | undefined; socketPath: string; timeoutMs: number };
   http: { port: number; listenHost: string; trustProxy: string };
   logLevel: string;
@@ -279,6 +298,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       logMaxSize: e.CONTAINER_LOG_MAX_SIZE,
       logMaxFile: e.CONTAINER_LOG_MAX_FILE,
       idleTimeoutMs: e.CONTAINER_IDLE_TIMEOUT,
+    },
+    lifecycle: {
+      sweepIntervalMs: e.IDLE_SWEEP_INTERVAL,
+      wakeTimeoutMs: e.WAKE_TIMEOUT,
+      wakeRateLimitPerMinute: e.WAKE_RATE_LIMIT_PER_MINUTE,
+      wakeIgnoreUserAgents: Object.freeze(e.WAKE_IGNORE_USER_AGENTS),
+    },
+    traefikApi: {
+      url: e.TRAEFIK_API_URL?.replace(/\/$/, ''),
+      metricsUrl: e.TRAEFIK_METRICS_URL ?? (e.TRAEFIK_API_URL ? `${e.TRAEFIK_API_URL.replace(/\/$/, '')}/metrics` : undefined),
     },
     docker: { host: e.DOCKER_HOST, socketPath, timeoutMs: e.DOCKER_TIMEOUT },
     http: { port: e.SPAWNER_PORT, listenHost: e.SPAWNER_LISTEN_HOST, trustProxy: e.TRUST_PROXY },

@@ -10,6 +10,7 @@ import { createDockerClient, DockerodeEngine } from './containers/engine.js';
 import { resolveSessionSecret } from './secret.js';
 import { createServices, type Services } from './wiring.js';
 import { createApp } from './app.js';
+import { reconcileOnStart } from './reconcile.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
@@ -50,7 +51,9 @@ function onShutdown(server: Server, services: Services, database: Database_, log
     stopping = true;
     logger.info({ signal }, 'shutting down; people’s containers keep running');
     void closeServer(server)
+      .then(() => services.sweeper.stop())
       .then(() => {
+        services.activity.flush(services.users);
         services.close();
         database.close();
         logger.info('stopped');
@@ -93,11 +96,17 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(`cannot listen on ${config.http.listenHost}:${config.http.port}: ${(error as Error).message}`);
   }
+  services.sweeper.start();
+  if (config.containers.idleTimeoutMs > 0 && !config.traefikApi.metricsUrl) {
+    logger.warn('idle shutdown is off: set TRAEFIK_API_URL (or TRAEFIK_METRICS_URL) so Spawner can see when services are used');
+  }
   const address = server.address();
   logger.info(
     { port: typeof address === 'object' && address ? address.port : config.http.port, mode: config.routingMode, domain: config.baseDomain },
     'spawner listening',
   );
+  // In the background: a Docker engine that is down or slow must not hold up start-up.
+  void reconcileOnStart({ containers: services.containers, users: services.users, database, config, logger });
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

@@ -7,17 +7,25 @@ import type { AppDeps } from './app.js';
 import type { DockerEngine } from './containers/engine.js';
 import { UserRepository } from './db/users.js';
 import { SqliteSessionStore } from './db/sessionStore.js';
+import { SqliteRateLimits } from './db/rateLimitStore.js';
 import { AccountService } from './auth/accounts.js';
 import { createPassport } from './auth/passport.js';
 import { ContainerManager } from './containers/manager.js';
 import { WorkspaceService } from './services/workspace.js';
 import { HealthService } from './services/health.js';
 import { version } from './version.js';
+import { ActivityTracker } from './lifecycle/activity.js';
+import { ConnectionProbe } from './lifecycle/connections.js';
+import { IdleSweeper } from './lifecycle/idleSweeper.js';
+import { Readiness } from './lifecycle/readiness.js';
+import { TraefikMetrics } from './lifecycle/traefikMetrics.js';
+import { WakeService } from './lifecycle/wake.js';
 
 export interface Services extends AppDeps {
-  users: UserRepository;
   containers: ContainerManager;
   sessionStore: SqliteSessionStore;
+  activity: ActivityTracker;
+  sweeper: IdleSweeper;
   /** Stops timers; the caller closes the database afterwards. */
   close(): void;
 }
@@ -37,6 +45,8 @@ export function createServices(parts: {
   const { config, database, engine, logger } = parts;
   const users = new UserRepository(database.db);
   const sessionStore = new SqliteSessionStore(database.sqlite);
+  const rateLimits = new SqliteRateLimits(database.sqlite);
+  const activity = new ActivityTracker();
   const accounts = new AccountService(users, { bcryptCost: config.bcryptCost, nameRules: { reserved: reservedNames(config) } });
   const containers = new ContainerManager(
     engine,
@@ -49,13 +59,37 @@ export function createServices(parts: {
     logger,
     sessionSecret: parts.sessionSecret,
     sessionStore,
+    rateLimitStoreFor: (prefix) => rateLimits.storeFor(prefix),
     passport: createPassport(accounts, users),
     accounts,
     users,
     containers,
-    workspace: new WorkspaceService(containers, config, logger),
+    workspace: new WorkspaceService(containers, activity, config, logger),
+    wake: new WakeService(
+      containers,
+      new Readiness(engine, config),
+      activity,
+      logger.child({ component: 'wake' }),
+      config.lifecycle.wakeTimeoutMs,
+    ),
+    reservedNames: reservedNames(config),
+    activity,
+    sweeper: new IdleSweeper({
+      containers,
+      users,
+      activity,
+      probe: new ConnectionProbe(engine, config.containers.port),
+      metrics: config.traefikApi.metricsUrl ? new TraefikMetrics(config.traefikApi.metricsUrl) : undefined,
+      logger: logger.child({ component: 'idle' }),
+      // Without Traefik's metrics Spawner cannot see use of a service, so it never guesses.
+      idleTimeoutMs: config.traefikApi.metricsUrl ? config.containers.idleTimeoutMs : 0,
+      intervalMs: config.lifecycle.sweepIntervalMs,
+    }),
     health: new HealthService(database.sqlite, engine, { version: version(), dockerTimeoutMs: 2000 }),
-    close: () => sessionStore.close(),
+    close: () => {
+      sessionStore.close();
+      rateLimits.close();
+    },
   };
 }
 

@@ -34,6 +34,10 @@ export interface DockerEngine {
   /** The image's id and configured user ('' for root), or null when the image is not on the host. */
   inspectImage(ref: string): Promise<{ id: string; user: string } | null>;
   networkExists(name: string): Promise<boolean>;
+  /** Runs a short command in a running container and returns its exit code and output. */
+  exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }>;
+  /** Bytes received + sent on the container's network interfaces so far, or null if unknown. */
+  networkBytes(id: string): Promise<number | null>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
 }
@@ -149,6 +153,38 @@ export class DockerodeEngine implements DockerEngine {
     );
   }
 
+  async exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }> {
+    const exec = await call(() => this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true }));
+    const stream = await call(() => exec.start({ hijack: true, stdin: false }));
+    const output = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      const timer = setTimeout(() => {
+        stream.destroy();
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      }, timeoutMs);
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve(demultiplex(Buffer.concat(chunks)));
+      });
+      stream.on('error', () => {
+        clearTimeout(timer);
+        resolve('');
+      });
+    });
+    const info = await call(() => exec.inspect());
+    return { exitCode: info.ExitCode ?? null, output };
+  }
+
+  async networkBytes(id: string): Promise<number | null> {
+    // one-shot: answer at once instead of waiting for a second CPU sample (API >= 1.41).
+    const stats = (await call(() => this.docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false }))) as {
+      networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
+    };
+    if (!stats.networks) return null;
+    return Object.values(stats.networks).reduce((sum, n) => sum + (n.rx_bytes ?? 0) + (n.tx_bytes ?? 0), 0);
+  }
+
   networkExists(name: string): Promise<boolean> {
     return call<boolean>(async () => (await this.docker.getNetwork(name).inspect(), true), { 404: () => false });
   }
@@ -161,4 +197,16 @@ export class DockerodeEngine implements DockerEngine {
   async removeVolume(name: string): Promise<void> {
     await call(() => this.docker.getVolume(name).remove(), { 404: () => undefined });
   }
+}
+
+/** Docker multiplexes stdout/stderr of a non-TTY exec in frames: 8-byte header, then payload. */
+function demultiplex(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length) {
+    const size = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
 }

@@ -41,8 +41,11 @@ export class UserRepository {
     this.db.update(users).set({ containerId: container.id, containerName: container.name }).where(eq(users.id, id)).run();
   }
 
-  touchActivity(id: number, at: Date = new Date()): void {
-    this.db.update(users).set({ lastActivity: at }).where(eq(users.id, id)).run();
+  /** Stores many people's last activity at once (one transaction, one fsync). */
+  recordActivity(batch: { id: number; at: Date }[]): void {
+    this.db.transaction((tx) => {
+      for (const { id, at } of batch) tx.update(users).set({ lastActivity: at }).where(eq(users.id, id)).run();
+    });
   }
 
   delete(id: number): void {

@@ -3,6 +3,7 @@ import { Router, type RequestHandler } from 'express';
 import { flash } from '../middleware/flash.js';
 import { methodNotAllowed } from '../middleware/auth.js';
 import type { WorkspaceService } from '../services/workspace.js';
+import { portSuffix } from '../containers/routing.js';
 
 export interface DashboardRouteDeps {
   workspace: WorkspaceService;
@@ -18,7 +19,7 @@ export function dashboardRoutes(deps: DashboardRouteDeps): Router {
   router
     .route('/dashboard')
     .get(deps.requireLogin, async (req, res) => {
-      const view = await deps.workspace.dashboard(req.user!);
+      const view = await deps.workspace.dashboard(req.user!, portSuffix(req));
       res.render('dashboard', { title: `${view.username} · Dashboard`, view });
     })
     .all(methodNotAllowed(['GET']));
@@ -37,6 +38,15 @@ export function dashboardRoutes(deps: DashboardRouteDeps): Router {
     .post(deps.requireLogin, deps.csrf, async (req, res) => {
       const outcome = await deps.workspace.ensureRunning(req.user!);
       flash(req, outcome.problem ? 'error' : 'success', outcome.problem ?? 'Your container is running.');
+      res.redirect(303, `${base}/dashboard`);
+    })
+    .all(methodNotAllowed(['POST']));
+
+  router
+    .route('/container/keep-alive')
+    .post(deps.requireLogin, deps.csrf, (req, res) => {
+      deps.workspace.keepAlive(req.user!);
+      flash(req, 'success', 'Your container keeps running: the idle clock starts again now.');
       res.redirect(303, `${base}/dashboard`);
     })
     .all(methodNotAllowed(['POST']));

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { ContainerManager, ContainerStatus } from '../containers/manager.js';
 import type { Person } from '../containers/naming.js';
 import { serviceUrl } from '../containers/routing.js';
+import type { ActivityTracker } from '../lifecycle/activity.js';
 
 export interface Outcome {
   status: ContainerStatus;
@@ -17,17 +18,22 @@ export interface DashboardView {
   username: string;
   status: ContainerStatus;
   serviceUrl: string;
+  /** When an unused running container will be stopped; undefined when idle shutdown is off. */
+  stopsAt?: Date;
+  idleTimeoutMinutes?: number;
 }
 
 export class WorkspaceService {
   constructor(
     private readonly containers: ContainerManager,
-    private readonly config: Pick<Config, 'routingMode' | 'baseDomain' | 'publicScheme'>,
+    private readonly activity: ActivityTracker,
+    private readonly config: Pick<Config, 'routingMode' | 'baseDomain' | 'publicScheme' | 'containers' | 'traefikApi'>,
     private readonly logger: Logger,
   ) {}
 
   /** Brings the person's container up; on failure the outcome says why instead of throwing. */
   async ensureRunning(person: Person): Promise<Outcome> {
+    this.activity.touch(person.id);
     return this.attempt(person, () => this.containers.ensureRunning(person), 'start');
   }
 
@@ -35,12 +41,29 @@ export class WorkspaceService {
     return this.attempt(person, () => this.containers.restart(person), 'restart');
   }
 
-  async dashboard(person: Person): Promise<DashboardView> {
-    return {
-      username: person.username,
-      status: await this.containers.status(person),
-      serviceUrl: serviceUrl(this.config, person.username),
-    };
+  /** "Keep it running": counts as use now, so the idle clock starts again. */
+  keepAlive(person: Person): void {
+    this.activity.touch(person.id);
+  }
+
+  async dashboard(person: Person, port = ''): Promise<DashboardView> {
+    // Looking at the dashboard is use too.
+    this.activity.touch(person.id);
+    const status = await this.containers.status(person);
+    const view: DashboardView = { username: person.username, status, serviceUrl: serviceUrl(this.config, person.username, port) };
+    const idleMs = this.config.traefikApi.metricsUrl ? this.config.containers.idleTimeoutMs : 0;
+    const last = this.activity.lastActivity(person.id);
+    if (idleMs > 0 && status.state === 'running' && last !== undefined) {
+      view.stopsAt = new Date(last + idleMs);
+      view.idleTimeoutMinutes = Math.round(idleMs / 60_000);
+    }
+    return view;
+  }
+
+  /** Deletes the container and the data volume; the caller then deletes the account row. */
+  async deleteEverything(person: Person): Promise<void> {
+    await this.containers.remove(person, { data: true });
+    this.activity.forget(person.id);
   }
 
   private async attempt(person: Person, operation: () => Promise<ContainerStatus>, verb: string): Promise<Outcome> {

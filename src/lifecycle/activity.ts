@@ -1,0 +1,36 @@
+// When each person last used their service, kept in memory and written to the database in one
+// transaction per sweep: there is no database write per proxied request or page view.
+import type { UserRepository } from '../db/users.js';
+
+export class ActivityTracker {
+  private readonly latest = new Map<number, number>();
+  private readonly unflushed = new Set<number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  touch(userId: number, at: number = this.now()): void {
+    if ((this.latest.get(userId) ?? 0) < at) {
+      this.latest.set(userId, at);
+      this.unflushed.add(userId);
+    }
+  }
+
+  /** Epoch ms of the last known use, or undefined if Spawner has seen none since it started. */
+  lastActivity(userId: number): number | undefined {
+    return this.latest.get(userId);
+  }
+
+  forget(userId: number): void {
+    this.latest.delete(userId);
+    this.unflushed.delete(userId);
+  }
+
+  /** Writes every change since the last flush in one transaction; returns how many rows. */
+  flush(users: UserRepository): number {
+    if (this.unflushed.size === 0) return 0;
+    const batch = [...this.unflushed].map((id) => ({ id, at: new Date(this.latest.get(id) ?? this.now()) }));
+    users.recordActivity(batch);
+    this.unflushed.clear();
+    return batch.length;
+  }
+}

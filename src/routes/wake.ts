@@ -1,0 +1,125 @@
+// The wake-on-request fallback. When a person's container is stopped Traefik has no route for it,
+// so its low-priority fallback router sends the request here: subdomain mode by host
+// (alice.<domain>), path mode by first segment (<domain>/alice/…). Browsers get a small
+// "starting…" page told over server-sent events when the service is ready; other clients are
+// held and then sent back with 307, which keeps method and body.
+import { randomBytes } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
+import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
+import type { Config } from '../config.js';
+import type { UserRepository } from '../db/users.js';
+import { USERNAME_RE } from '../auth/validation.js';
+import { spawnerOrigin } from '../containers/routing.js';
+import type { WakeService } from '../lifecycle/wake.js';
+
+export interface WakeRouteDeps {
+  config: Readonly<Config>;
+  users: UserRepository;
+  wake: WakeService;
+  reserved: readonly string[];
+}
+
+/** The path, on the person's own address, where the wake page listens for "ready". */
+export const WAKE_EVENTS_PATH = '/.spawner/wake-events';
+
+function isBot(req: Request, patterns: readonly string[]): boolean {
+  const agent = (req.get('user-agent') ?? '').toLowerCase();
+  return agent === '' || patterns.some((p) => agent.includes(p));
+}
+
+/** The person a request is for, if it is addressed to a person's service rather than to Spawner. */
+export function wakeTarget(req: Request, config: Readonly<Config>, reserved: readonly string[]): string | null {
+  if (config.routingMode === 'subdomain') {
+    const host = req.hostname.toLowerCase();
+    const suffix = `.${config.baseDomain}`;
+    if (!host.endsWith(suffix)) return null;
+    const name = host.slice(0, -suffix.length);
+    return USERNAME_RE.test(name) && !reserved.includes(name) ? name : null;
+  }
+  const segment = req.path.split('/')[1] ?? '';
+  return USERNAME_RE.test(segment) && !reserved.includes(segment) && `/${segment}` !== config.basePath ? segment : null;
+}
+
+export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
+  const { config } = deps;
+  const limitOptions = {
+    windowMs: 60_000,
+    limit: config.lifecycle.wakeRateLimitPerMinute,
+    standardHeaders: 'draft-8' as const,
+    legacyHeaders: false,
+  };
+  const tooMany = (_req: Request, res: Response) =>
+    res.status(429).type('text/plain').send('Too many wake-up requests. Please wait a minute.\n');
+  const perClient = rateLimit({ ...limitOptions, keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'), handler: tooMany });
+  const perName = rateLimit({ ...limitOptions, keyGenerator: (req) => `name:${String(req.res?.locals.wakeName)}`, handler: tooMany });
+
+  return (req, res, next) => {
+    const name = wakeTarget(req, config, deps.reserved);
+    if (!name) return next();
+    const user = deps.users.findByUsername(name);
+    res.set('Cache-Control', 'no-store');
+    if (!user) {
+      res.status(404);
+      if (!req.accepts('html')) return res.type('text/plain').send(`There is no service called ${name} here.\n`);
+      const nonce = setPageCsp(res);
+      return res.render('wake/unknown', {
+        title: 'No such service',
+        name,
+        nonce,
+        signupUrl: `${spawnerOrigin(req, config)}${config.basePath}/signup`,
+      });
+    }
+    if (isBot(req, config.lifecycle.wakeIgnoreUserAgents)) {
+      // Crawlers and uptime checkers must not keep sleeping containers awake.
+      return res.status(503).set('Retry-After', '60').type('text/plain').send('This service is asleep.\n');
+    }
+    res.locals.wakeName = name;
+    const isEvents = req.path === WAKE_EVENTS_PATH || req.path === `/${name}${WAKE_EVENTS_PATH}`;
+    perClient(req, res, () =>
+      perName(req, res, () => {
+        const waking = deps.wake.wake(user);
+        if (isEvents) return streamReady(res, waking);
+        if ((req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html') {
+          return renderWakePage(res, name, config.routingMode === 'subdomain' ? WAKE_EVENTS_PATH : `/${name}${WAKE_EVENTS_PATH}`);
+        }
+        // Programs: hold the request, then send it back to the same URL with method and body kept.
+        void waking.then((result) => {
+          if (res.headersSent) return;
+          if (result.ok) return res.redirect(307, req.originalUrl);
+          return res.status(503).set('Retry-After', '10').type('text/plain').send(`${result.reason}\n`);
+        });
+      }),
+    );
+  };
+}
+
+/** Wake pages are served on the person's address, where Spawner's stylesheet is not: self-contained, nonce CSP. */
+function setPageCsp(res: Response): string {
+  const nonce = randomBytes(16).toString('base64');
+  res.set(
+    'Content-Security-Policy',
+    `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  );
+  return nonce;
+}
+
+function renderWakePage(res: Response, name: string, eventsPath: string): void {
+  const nonce = setPageCsp(res);
+  res
+    .status(503)
+    .set('Retry-After', '5')
+    .render('wake/starting', { title: `Starting ${name}'s service`, name, eventsPath, nonce });
+}
+
+function streamReady(res: Response, waking: Promise<{ ok: boolean; reason?: string }>): void {
+  res.status(200).set({ 'Content-Type': 'text/event-stream', 'X-Accel-Buffering': 'no' });
+  res.flushHeaders();
+  res.write(': waking\n\n');
+  const heartbeat = setInterval(() => res.write(': still starting\n\n'), 10_000);
+  const finish = (event: string, data: string) => {
+    clearInterval(heartbeat);
+    if (!res.writableEnded) res.end(`event: ${event}\ndata: ${data}\n\n`);
+  };
+  res.on('close', () => clearInterval(heartbeat));
+  void waking.then((result) => (result.ok ? finish('ready', 'ok') : finish('failed', JSON.stringify(result.reason ?? 'failed'))));
+}

@@ -1,0 +1,233 @@
+// Idle shutdown and wake-on-request through the real Traefik: activity comes from Traefik's own
+// metrics, open connections keep a service alive, and a request to a sleeping person's address
+// goes through the fallback route to Spawner, which wakes the container and lands the person on
+// the service only once Traefik routes to it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import request from 'supertest';
+import { request as httpRequest } from 'node:http';
+import { createTestNetwork, dockerClient } from '../helpers/docker.js';
+import { expectRedirect, signUp } from '../helpers/http.js';
+import { eventually, freePort, startTraefik, viaTraefik, type Traefik } from '../helpers/traefik.js';
+import { spawnerRoutes, startSpawner, type RunningSpawner } from '../helpers/spawnerServer.js';
+
+const runId = inject('runId');
+const docker = dockerClient();
+const BROWSER = { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36', Accept: 'text/html,application/xhtml+xml' };
+const SUB = 'apps.test';
+const PATH = 'path.test';
+
+let traefik: Traefik;
+let sub: RunningSpawner;
+let path: RunningSpawner;
+
+const containerOf = (s: RunningSpawner, username: string) => {
+  const user = s.services.users.findByUsername(username)!;
+  return { user, name: `${s.config.containers.namePrefix}-${username}-${user.id}` };
+};
+const isRunning = async (name: string) => (await docker.getContainer(name).inspect()).State.Running;
+
+/** Reads a server-sent-events stream through Traefik until an event named `name` arrives. */
+function waitForEvent(host: string, eventsPath: string, name: string, ms = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: traefik.webPort,
+        path: eventsPath,
+        headers: { ...BROWSER, host, accept: 'text/event-stream' },
+        timeout: ms,
+      },
+      (res) => {
+        if (!String(res.headers['content-type']).includes('text/event-stream'))
+          reject(new Error(`not an event stream: ${res.statusCode} ${res.headers['content-type']}`));
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (text.includes(`event: ${name}`)) {
+            req.destroy();
+            resolve(text);
+          }
+        });
+        res.on('end', () => resolve(text));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no event in time')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  const network = await createTestNetwork(runId, `spawner-test-${runId}-lifecycle`);
+  const [subPort, pathPort] = [await freePort(), await freePort()];
+  const sr = spawnerRoutes('spawner-sub', SUB, subPort);
+  const pr = spawnerRoutes('spawner-path', PATH, pathPort);
+  traefik = await startTraefik({
+    runId,
+    network,
+    dynamic: { http: { routers: { ...sr.routers, ...pr.routers }, services: { ...sr.services, ...pr.services } } },
+  });
+  const common = { TRAEFIK_NETWORK: network, TRAEFIK_API_URL: traefik.api, CONTAINER_IDLE_TIMEOUT: '3s', IDLE_SWEEP_INTERVAL: '1h' };
+  sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: SUB } });
+  path = await startSpawner({ runId, port: pathPort, env: { ...common, BASE_DOMAIN: PATH, ROUTING_MODE: 'path' } });
+});
+
+afterAll(async () => {
+  await sub?.stop();
+  await path?.stop();
+  await traefik?.stop();
+});
+
+describe('idle shutdown', () => {
+  it('when nobody uses a service for longer than the idle timeout, then the sweep stops it', async () => {
+    expectRedirect(await signUp(request.agent(sub.app), { username: 'idler' }), '/dashboard');
+    const { name } = containerOf(sub, 'idler');
+    await new Promise((r) => setTimeout(r, 3200));
+    await sub.services.sweeper.sweep(); // first look at its connections and bytes
+    await new Promise((r) => setTimeout(r, 300));
+    const report = await sub.services.sweeper.sweep();
+    expect(report.stopped).toContain(name);
+    expect(await isRunning(name)).toBe(false);
+    expect(sub.services.users.findByUsername('idler')?.lastActivity).toBeInstanceOf(Date);
+  });
+
+  it('when a service gets steady requests through Traefik, then it is not stopped', async () => {
+    expectRedirect(await signUp(request.agent(sub.app), { username: 'steady' }), '/dashboard');
+    const { name } = containerOf(sub, 'steady');
+    await eventually(async () => (await viaTraefik(traefik, `steady.${SUB}`, '/')).status === 200, 10_000, 'route to steady');
+    const until = Date.now() + 6000;
+    while (Date.now() < until) {
+      expect((await viaTraefik(traefik, `steady.${SUB}`, '/')).status).toBe(200);
+      await sub.services.sweeper.sweep();
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    expect(await isRunning(name)).toBe(true);
+  });
+
+  it('when a single long download stays open with no new requests, then the service is not stopped', async () => {
+    expectRedirect(await signUp(request.agent(sub.app), { username: 'streamer' }), '/dashboard');
+    const { name } = containerOf(sub, 'streamer');
+    await eventually(async () => (await viaTraefik(traefik, `streamer.${SUB}`, '/')).status === 200, 10_000, 'route to streamer');
+    const download = viaTraefik(traefik, `streamer.${SUB}`, '/cgi-bin/stream?12');
+    const until = Date.now() + 7000;
+    while (Date.now() < until) {
+      const report = await sub.services.sweeper.sweep();
+      expect(report.stopped).not.toContain(name);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(await isRunning(name)).toBe(true);
+    expect((await download).text).toContain('tick 11');
+  });
+
+  it('when the dashboard is open, then it tells when the container will sleep and "keep it running" resets it', async () => {
+    const agent = request.agent(sub.app);
+    expectRedirect(await signUp(agent, { username: 'keeper' }), '/dashboard');
+    const page = await agent.get('/dashboard');
+    expect(page.text).toContain('Sleeps at');
+    expect(page.text).toContain('Keep it running');
+  });
+});
+
+describe('wake-on-request, subdomain mode', () => {
+  it('when a browser asks for a stopped service, then it gets the starting page, is told when ready, and the next request reaches the service', async () => {
+    expectRedirect(await signUp(request.agent(sub.app), { username: 'sleeper' }), '/dashboard');
+    const { user, name } = containerOf(sub, 'sleeper');
+    await sub.services.containers.stop(user);
+    await eventually(
+      async () => (await viaTraefik(traefik, `sleeper.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
+      10_000,
+      'fallback route',
+    );
+
+    const page = await viaTraefik(traefik, `sleeper.${SUB}`, '/notes?tab=2', { headers: BROWSER });
+    expect(page.status).toBe(503);
+    expect(page.text).toContain('Starting sleeper');
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'nonce-/);
+    const events = await waitForEvent(`sleeper.${SUB}`, '/.spawner/wake-events', 'ready');
+    expect(events).toContain('event: ready');
+    expect(await isRunning(name)).toBe(true);
+    // "Ready" means Traefik routes to it: the very next request reaches the container.
+    const landed = await viaTraefik(traefik, `sleeper.${SUB}`, '/', { headers: BROWSER });
+    expect(landed.status).toBe(200);
+    expect(landed.text).toContain('Hello sleeper');
+    const router = await traefik.get<{ status: string }>(`/api/http/routers/${name}@docker`);
+    expect(router.status).toBe('enabled');
+  });
+
+  it('when a program asks a stopped service, then the request is held and sent back with 307 (method kept)', async () => {
+    expectRedirect(await signUp(request.agent(sub.app), { username: 'apiuser' }), '/dashboard');
+    const { user } = containerOf(sub, 'apiuser');
+    await sub.services.containers.stop(user);
+    await eventually(
+      async () => (await viaTraefik(traefik, `apiuser.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
+      10_000,
+      'route gone',
+    );
+    const held = await viaTraefik(traefik, `apiuser.${SUB}`, '/data?x=1', {
+      method: 'POST',
+      headers: { 'User-Agent': 'my-script/1.0', Accept: 'application/json', 'Content-Type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(held.status).toBe(307);
+    expect(held.headers.location).toBe('/data?x=1');
+    const after = await viaTraefik(traefik, `apiuser.${SUB}`, '/', { headers: { 'User-Agent': 'my-script/1.0' } });
+    expect(after.status).toBe(200);
+  });
+
+  it('when a bot or uptime checker asks a stopped service, then nothing is woken', async () => {
+    expectRedirect(await signUp(request.agent(sub.app), { username: 'botbait' }), '/dashboard');
+    const { user, name } = containerOf(sub, 'botbait');
+    await sub.services.containers.stop(user);
+    await eventually(
+      async () => (await viaTraefik(traefik, `botbait.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
+      10_000,
+      'route gone',
+    );
+    for (const agent of [
+      'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+      'UptimeRobot/2.0',
+      'Pingdom.com_bot_version_1.4',
+    ]) {
+      const response = await viaTraefik(traefik, `botbait.${SUB}`, '/', { headers: { 'User-Agent': agent, Accept: 'text/html' } });
+      expect(response.status).toBe(503);
+      expect(response.text).toContain('asleep');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await isRunning(name)).toBe(false);
+  });
+
+  it('when the name belongs to nobody, then a clear 404 page answers', async () => {
+    const response = await viaTraefik(traefik, `nobody-here.${SUB}`, '/', { headers: BROWSER });
+    expect(response.status).toBe(404);
+    expect(response.text).toContain('No service called');
+    expect(response.text).toContain('nobody-here');
+  });
+});
+
+describe('wake-on-request, path mode', () => {
+  it('when a browser asks for /<name>/… of a stopped service, then it is woken and the next request reaches it under the prefix', async () => {
+    expectRedirect(await signUp(request.agent(path.app), { username: 'pathy' }, '/hub'), '/hub/dashboard');
+    const { user, name } = containerOf(path, 'pathy');
+    await eventually(async () => (await viaTraefik(traefik, PATH, '/pathy/')).status === 200, 10_000, 'route to pathy');
+    await path.services.containers.stop(user);
+    await eventually(
+      async () => (await viaTraefik(traefik, PATH, '/pathy/', { timeoutMs: 2000 })).status === 503,
+      10_000,
+      'fallback route',
+    ).catch(async (error) => {
+      throw new Error(`${String(error)}; last answer ${JSON.stringify(await viaTraefik(traefik, PATH, '/pathy/', { timeoutMs: 5000 }))}`);
+    });
+    const page = await viaTraefik(traefik, PATH, '/pathy/some/page', { headers: BROWSER });
+    expect(page.text).toContain('Starting pathy');
+    const events = await waitForEvent(PATH, '/pathy/.spawner/wake-events', 'ready');
+    expect(events).toContain('event: ready');
+    expect(await isRunning(name)).toBe(true);
+    const landed = await viaTraefik(traefik, PATH, '/pathy/', { headers: BROWSER });
+    expect(landed.status).toBe(200);
+    expect(landed.text).toContain('Hello pathy');
+    // Spawner's own pages stay Spawner's.
+    expect((await viaTraefik(traefik, PATH, '/hub/login', { headers: BROWSER })).text).toContain('Log in');
+  });
+});
