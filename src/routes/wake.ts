@@ -8,7 +8,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import type { UserRepository } from '../db/users.js';
-import { USERNAME_RE } from '../auth/validation.js';
+import { RESERVED_NAMES, USERNAME_RE } from '../auth/validation.js';
 import { spawnerOrigin } from '../containers/routing.js';
 import type { WakeService } from '../lifecycle/wake.js';
 
@@ -29,15 +29,16 @@ function isBot(req: Request, patterns: readonly string[]): boolean {
 
 /** The person a request is for, if it is addressed to a person's service rather than to Spawner. */
 export function wakeTarget(req: Request, config: Readonly<Config>, reserved: readonly string[]): string | null {
+  const isPersonName = (name: string) => USERNAME_RE.test(name) && !RESERVED_NAMES.has(name) && !reserved.includes(name);
   if (config.routingMode === 'subdomain') {
     const host = req.hostname.toLowerCase();
     const suffix = `.${config.baseDomain}`;
     if (!host.endsWith(suffix)) return null;
     const name = host.slice(0, -suffix.length);
-    return USERNAME_RE.test(name) && !reserved.includes(name) ? name : null;
+    return isPersonName(name) ? name : null;
   }
   const segment = req.path.split('/')[1] ?? '';
-  return USERNAME_RE.test(segment) && !reserved.includes(segment) && `/${segment}` !== config.basePath ? segment : null;
+  return isPersonName(segment) && `/${segment}` !== config.basePath ? segment : null;
 }
 
 export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
