@@ -163,6 +163,7 @@ const schema = z.object({
   TRAEFIK_API_URL: optionalPattern(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) URL such as http://traefik:8080'),
   TRAEFIK_METRICS_URL: optionalPattern(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) URL such as http://traefik:8080/metrics'),
   WAKE_TIMEOUT: unit('60s', parseDuration, 'a duration such as 60s'),
+  WAKE_HOLD: unit('1500ms', parseDuration, 'a duration such as 1500ms'),
   WAKE_RATE_LIMIT_PER_MINUTE: int(20, 1, 100_000),
   WAKE_IGNORE_USER_AGENTS: z
     .string()
@@ -213,7 +214,14 @@ export interface Config {
     logMaxFile: number;
     idleTimeoutMs: number;
   };
-  lifecycle: { sweepIntervalMs: number; wakeTimeoutMs: number; wakeRateLimitPerMinute: number; wakeIgnoreUserAgents: readonly string[] };
+  lifecycle: {
+    sweepIntervalMs: number;
+    wakeTimeoutMs: number;
+    /** How long a wake holds the request before showing the starting page. */
+    wakeHoldMs: number;
+    wakeRateLimitPerMinute: number;
+    wakeIgnoreUserAgents: readonly string[];
+  };
   /** Traefik's API (readiness of a woken service) and Prometheus metrics (activity), both optional. */
   traefikApi: { url: string | undefined; metricsUrl: string | undefined };
   docker: { host: string | undefined; socketPath: string; timeoutMs: number };
@@ -302,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     lifecycle: {
       sweepIntervalMs: e.IDLE_SWEEP_INTERVAL,
       wakeTimeoutMs: e.WAKE_TIMEOUT,
+      wakeHoldMs: e.WAKE_HOLD,
       wakeRateLimitPerMinute: e.WAKE_RATE_LIMIT_PER_MINUTE,
       wakeIgnoreUserAgents: Object.freeze(e.WAKE_IGNORE_USER_AGENTS),
     },

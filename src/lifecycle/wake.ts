@@ -1,15 +1,19 @@
 // Wake-on-request: starts a sleeping person's container once, however many requests ask, and
-// tells every waiter the moment the service is reachable through the proxy.
+// tells every waiter the moment the service answers, with its address on the Docker network.
 import type { Logger } from '../logger.js';
 import type { ContainerManager } from '../containers/manager.js';
 import type { Person } from '../containers/naming.js';
 import type { ActivityTracker } from './activity.js';
-import { NotReady, type Readiness } from './readiness.js';
+import { NotReady, type Readiness, type ServiceAddress } from './readiness.js';
 
-export type WakeResult = { ok: true } | { ok: false; reason: string };
+export type WakeResult = { ok: true; address: ServiceAddress } | { ok: false; reason: string };
+
+/** How long a woken service's address is trusted without asking Docker again (Traefik's pickup gap). */
+const RECENT_MS = 10_000;
 
 export class WakeService {
   private readonly inFlight = new Map<number, Promise<WakeResult>>();
+  private readonly recent = new Map<number, { address: ServiceAddress; at: number }>();
 
   constructor(
     private readonly containers: ContainerManager,
@@ -19,7 +23,15 @@ export class WakeService {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Starts the person's container if needed and resolves when it is reachable (or why not). */
+  /** The address of a service that answered within the last seconds: the request can go straight there. */
+  recentAddress(person: Person): ServiceAddress | undefined {
+    const known = this.recent.get(person.id);
+    if (known && Date.now() - known.at < RECENT_MS) return known.address;
+    this.recent.delete(person.id);
+    return undefined;
+  }
+
+  /** Starts the person's container if needed and resolves when its service answers (or why not). */
   wake(person: Person): Promise<WakeResult> {
     this.activity.touch(person.id);
     let pending = this.inFlight.get(person.id);
@@ -34,9 +46,10 @@ export class WakeService {
     const started = Date.now();
     try {
       const status = await this.containers.ensureRunning(person);
-      await this.readiness.waitUntilReady(status.name, started + this.timeoutMs);
-      this.logger.info({ user: person.username, ms: Date.now() - started }, 'woke container');
-      return { ok: true };
+      const address = await this.readiness.waitForService(status.name, started + this.timeoutMs);
+      this.recent.set(person.id, { address, at: Date.now() });
+      this.logger.info({ user: person.username, ms: Date.now() - started }, 'service awake');
+      return { ok: true, address };
     } catch (error) {
       const reason =
         error instanceof NotReady

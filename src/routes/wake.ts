@@ -1,8 +1,9 @@
 // The wake-on-request fallback. When a person's container is stopped Traefik has no route for it,
 // so its low-priority fallback router sends the request here: subdomain mode by host
-// (alice.<domain>), path mode by first segment (<domain>/alice/…). Browsers get a small
-// "starting…" page told over server-sent events when the service is ready; other clients are
-// held and then sent back with 307, which keeps method and body.
+// (alice.<domain>), path mode by first segment (<domain>/alice/…). Spawner starts the container
+// and holds the request briefly: a fast service gets the request forwarded directly. Otherwise
+// browsers get a small "starting…" page told over server-sent events the moment the service
+// answers; programs are held until then. Until Traefik picks the new route up, Spawner forwards.
 import { randomBytes } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
@@ -11,6 +12,8 @@ import type { UserRepository } from '../db/users.js';
 import { RESERVED_NAMES, USERNAME_RE } from '../auth/validation.js';
 import { spawnerOrigin } from '../containers/routing.js';
 import type { WakeService } from '../lifecycle/wake.js';
+import type { ServiceAddress } from '../lifecycle/readiness.js';
+import { forwardToService } from '../lifecycle/proxy.js';
 
 export interface WakeRouteDeps {
   config: Readonly<Config>;
@@ -70,28 +73,50 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
         signupUrl: `${spawnerOrigin(req, config)}${config.basePath}/signup`,
       });
     }
+    // Like Traefik's slash redirect: relative links must resolve inside /<name>/.
+    if (config.routingMode === 'path' && req.path === `/${name}`) return res.redirect(301, `/${name}/${queryOf(req)}`);
+    const isEvents = req.path === WAKE_EVENTS_PATH || req.path === `/${name}${WAKE_EVENTS_PATH}`;
+    const forward = (address: ServiceAddress) =>
+      forwardToService(req, res, address, config.routingMode === 'path' && config.stripPathPrefix ? { stripPrefix: `/${name}` } : {});
+
+    // Just woken, Traefik not caught up yet (its 2 s throttle): serve the page's requests directly.
+    const recent = deps.wake.recentAddress(user);
+    if (recent) {
+      if (isEvents) return streamReady(res, Promise.resolve({ ok: true }));
+      return forward(recent);
+    }
     if (isBot(req, config.lifecycle.wakeIgnoreUserAgents)) {
       // Crawlers and uptime checkers must not keep sleeping containers awake.
       return res.status(503).set('Retry-After', '60').type('text/plain').send('This service is asleep.\n');
     }
     res.locals.wakeName = name;
-    const isEvents = req.path === WAKE_EVENTS_PATH || req.path === `/${name}${WAKE_EVENTS_PATH}`;
     perClient(req, res, () =>
       perName(req, res, () => {
         const waking = deps.wake.wake(user);
         if (isEvents) return streamReady(res, waking);
-        if ((req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html') {
-          return renderWakePage(res, name, config.routingMode === 'subdomain' ? WAKE_EVENTS_PATH : `/${name}${WAKE_EVENTS_PATH}`);
-        }
-        // Programs: hold the request, then send it back to the same URL with method and body kept.
-        void waking.then((result) => {
-          if (res.headersSent) return;
-          if (result.ok) return res.redirect(307, req.originalUrl);
+        const browser = (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
+        void (async () => {
+          // A fast service answers within the hold: the person gets it directly, no starting page.
+          const quick = await Promise.race([waking, sleep(config.lifecycle.wakeHoldMs).then(() => null)]);
+          if (quick?.ok) return forward(quick.address);
+          if (browser && quick === null) {
+            return renderWakePage(res, name, config.routingMode === 'subdomain' ? WAKE_EVENTS_PATH : `/${name}${WAKE_EVENTS_PATH}`);
+          }
+          // Programs wait for the service; then their request goes through with method and body.
+          const result = quick ?? (await waking);
+          if (result.ok) return forward(result.address);
           return res.status(503).set('Retry-After', '10').type('text/plain').send(`${result.reason}\n`);
-        });
+        })().catch(next);
       }),
     );
   };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function queryOf(req: Request): string {
+  const at = req.originalUrl.indexOf('?');
+  return at >= 0 ? req.originalUrl.slice(at) : '';
 }
 
 /** Wake pages are served on the person's address, where Spawner's stylesheet is not: self-contained, nonce CSP. */

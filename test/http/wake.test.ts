@@ -12,16 +12,23 @@ const docker = dockerClient();
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36';
 let t: TestApp;
 let pathMode: TestApp;
+let holding: TestApp;
 
 beforeAll(async () => {
   const network = await createTestNetwork(runId, `spawner-test-${runId}-wake`);
-  t = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'apps.test', WAKE_RATE_LIMIT_PER_MINUTE: '3' } });
-  pathMode = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'path.test', ROUTING_MODE: 'path' } });
+  // WAKE_HOLD=0: show the starting page at once, so these tests see it whatever the start time.
+  t = buildTestApp({
+    runId,
+    env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'apps.test', WAKE_RATE_LIMIT_PER_MINUTE: '3', WAKE_HOLD: '0ms' },
+  });
+  pathMode = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'path.test', ROUTING_MODE: 'path', WAKE_HOLD: '0ms' } });
+  holding = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'hold.test', ROUTING_MODE: 'path' } });
 });
 
 afterAll(() => {
   t?.close();
   pathMode?.close();
+  holding?.close();
 });
 
 async function stoppedUser(app: TestApp, username: string, base = '') {
@@ -100,6 +107,22 @@ describe('wake handler', () => {
     expect(response.text).toContain('"/walker/.spawner/wake-events"');
     expect((await request(pathMode.app).get('/hub/login').set('User-Agent', BROWSER)).status).toBe(200);
     expect((await request(pathMode.app).get('/health')).status).toBe(200);
+  });
+});
+
+describe('a fast wake', () => {
+  it('when the service answers within the hold, then the request itself is forwarded: no starting page, method, body and prefix handled', async () => {
+    await stoppedUser(holding, 'quick', '/hub');
+    const page = await request(holding.app).get('/quick/').set('User-Agent', BROWSER).set('Accept', 'text/html');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Hello quick');
+    // Until Traefik has the route, the page's other requests are forwarded too, without limits.
+    const posted = await request(holding.app).post('/quick/cgi-bin/stream?2').set('User-Agent', 'script/1.0').type('text/plain').send('x');
+    expect(posted.status).toBe(200);
+    expect(posted.text).toContain('tick 1');
+    const bare = await request(holding.app).get('/quick?a=1').set('User-Agent', BROWSER);
+    expect(bare.status).toBe(301);
+    expect(bare.headers.location).toBe('/quick/?a=1');
   });
 });
 
