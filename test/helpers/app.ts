@@ -44,12 +44,22 @@ export function testEnv(overrides: Record<string, string | undefined> = {}, dir?
 }
 
 export function buildTestApp(
-  options: { env?: Record<string, string | undefined>; engine?: DockerEngine; runId?: string; dir?: string } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    engine?: DockerEngine;
+    runId?: string;
+    dir?: string;
+    /** Receives every log line (JSON), e.g. to check what is and is not logged. */
+    logDestination?: { write(line: string): void };
+  } = {},
 ): TestApp {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'spawner-test-'));
   const extraLabels = options.runId ? `${TEST_RUN_LABEL}=${options.runId}` : undefined;
   const config = loadConfig(testEnv({ CONTAINER_EXTRA_LABELS: extraLabels, ...options.env }, dir));
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: options.logDestination ? 'debug' : config.logLevel,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
   const database = openDatabase(config.databasePath);
   const engine = options.engine ?? new DockerodeEngine(createDockerClient(config.docker));
   const services = createServices({ config, database, engine, logger, sessionSecret: config.secretKey ?? 'x'.repeat(32) });
