@@ -35,11 +35,16 @@ function closeServer(server: Server): Promise<void> {
     if (!server.listening) return resolve();
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS);
     force.unref();
+    // Keep-alive connections with no request in flight would hold close() open, and so would a
+    // connection whose last request finishes after this point (for keepAliveTimeout, 5 s):
+    // close idle ones now and again as the in-flight requests finish.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    sweep.unref();
     server.close(() => {
       clearTimeout(force);
+      clearInterval(sweep);
       resolve();
     });
-    // Keep-alive connections with no request in flight would hold close() open.
     server.closeIdleConnections();
   });
 }

@@ -1,0 +1,198 @@
+// Graceful shutdown of the real server process (src/server.ts, as `npm start` runs it): SIGTERM
+// arrives while a signup is still being received; Spawner stops accepting connections, finishes
+// that request (bcrypt, container and all), closes the database and exits 0 within 10 s, and the
+// people's containers keep running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { createConnection, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { inject } from 'vitest';
+import { createTestNetwork, dockerClient, TEST_RUN_LABEL } from '../helpers/docker.js';
+import { FormClient } from '../helpers/formClient.js';
+import { uniquePrefix } from '../helpers/app.js';
+import { TEST_IMAGE } from '../helpers/testImage.js';
+
+const runId = inject('runId');
+const docker = dockerClient();
+const ROOT = join(import.meta.dirname, '..', '..');
+let dir: string;
+let port: number;
+let prefix: string;
+let child: ChildProcess | undefined;
+const logLines: Record<string, unknown>[] = [];
+let output = '';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address !== 'object') throw new Error('no port');
+  return address.port;
+}
+
+/** Resolves with the first log line matching, or rejects after `ms`. */
+function waitForLog(match: (line: Record<string, unknown>) => boolean, ms: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      const found = logLines.find(match);
+      if (found) return resolve(found);
+      if (Date.now() > deadline) return reject(new Error(`log line not seen within ${ms} ms; output:\n${output.slice(-3000)}`));
+      setTimeout(poll, 25);
+    };
+    poll();
+  });
+}
+
+function exitOf(proc: ChildProcess, ms: number): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not exit within ${ms} ms`)), ms);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+}
+
+function connectionRefused(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(2000, () => (socket.destroy(), resolve(false)));
+    socket.once('connect', () => (socket.destroy(), resolve(false)));
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+beforeAll(async () => {
+  const network = await createTestNetwork(runId, `spawner-test-${runId}-shutdown`);
+  dir = mkdtempSync(join(tmpdir(), 'spawner-shutdown-'));
+  port = await freePort();
+  prefix = uniquePrefix();
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      // No .env from the working tree: everything the server sees is set here.
+      DOTENV_CONFIG_PATH: join(dir, 'none.env'),
+      NODE_ENV: 'test',
+      SECRET_KEY: 'shutdown-test-secret-key-0123456789abcdef',
+      LOG_LEVEL: 'info',
+      BASE_DOMAIN: 'shutdown.test',
+      DATABASE_PATH: join(dir, 'spawner.db'),
+      SPAWNER_PORT: String(port),
+      SPAWNER_LISTEN_HOST: '127.0.0.1',
+      TRAEFIK_NETWORK: network,
+      USER_TEMPLATE_IMAGE: TEST_IMAGE,
+      CONTAINER_NAME_PREFIX: prefix,
+      CONTAINER_EXTRA_LABELS: `${TEST_RUN_LABEL}=${runId}`,
+      BCRYPT_COST: '4',
+    },
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const line of chunk.toString('utf8').split('\n')) {
+      if (line.startsWith('{')) logLines.push(JSON.parse(line) as Record<string, unknown>);
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  await waitForLog((l) => l.msg === 'spawner listening', 30_000);
+});
+
+afterAll(() => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SIGTERM', () => {
+  it('when SIGTERM arrives during a signup, then the signup completes, new connections are refused, the process exits 0 within 10 s and containers keep running', async () => {
+    onTestFailed(() => console.error(output.slice(-5000)));
+    const alice = new FormClient(`http://127.0.0.1:${port}`);
+    const first = await alice.signUp('alice');
+    expect(first.status).toBe(303);
+    expect(first.location).toBe('/dashboard');
+    // Reconcile ran at start (no containers yet for this prefix).
+    expect(await waitForLog((l) => l.msg === 'reconciled containers with the database', 10_000)).toMatchObject({ matched: 0 });
+
+    // Bob's signup: headers and half the body now, the rest after SIGTERM.
+    const bob = new FormClient(`http://127.0.0.1:${port}`);
+    const token = await bob.csrfToken('/signup');
+    const body = new URLSearchParams({
+      _csrf: token,
+      username: 'bob',
+      email: 'bob@example.com',
+      password: 'correct horse battery',
+    }).toString();
+    const socket: Socket = createConnection({ host: '127.0.0.1', port });
+    let answer = '';
+    let answeredAt = 0;
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('utf8');
+      answeredAt ||= Date.now();
+    });
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(
+      [
+        'POST /signup HTTP/1.1',
+        `Host: 127.0.0.1:${port}`,
+        'Connection: keep-alive',
+        'Content-Type: application/x-www-form-urlencoded',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        `Cookie: ${bob.cookieHeader()}`,
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const half = Math.floor(body.length / 2);
+    socket.write(body.slice(0, half));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const exited = exitOf(child!, 10_000);
+    const signalledAt = Date.now();
+    child!.kill('SIGTERM');
+    await waitForLog((l) => l.msg === 'shutting down; people’s containers keep running', 5_000);
+    // Not accepting any more, while bob's request is still open.
+    expect(await connectionRefused()).toBe(true);
+    expect(answer).toBe('');
+
+    socket.write(body.slice(half));
+    const { code, signal } = await exited;
+    const exitedAt = Date.now();
+    const exitMs = exitedAt - signalledAt;
+    await closed;
+
+    expect(answer).toMatch(/^HTTP\/1\.1 303 /);
+    expect(answer).toMatch(/\r\nLocation: \/dashboard\r\n/i);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(exitMs).toBeLessThan(10_000);
+    expect(logLines.map((l) => l.msg)).toContain('stopped');
+    // No waiting for idle keep-alive connections (5 s each) once the last answer is out.
+    expect(exitedAt - answeredAt).toBeLessThan(2500);
+    console.info(`exit ${exitMs} ms after SIGTERM, ${exitedAt - answeredAt} ms after the last answer`);
+
+    // The database was closed cleanly (the WAL file is checkpointed away) and holds bob's account.
+    expect(existsSync(join(dir, 'spawner.db-wal'))).toBe(false);
+    const sqlite = new Database(join(dir, 'spawner.db'), { readonly: true });
+    try {
+      const rows = sqlite.prepare('SELECT id, username, container_id AS containerId FROM users ORDER BY id').all() as {
+        id: number;
+        username: string;
+        containerId: string;
+      }[];
+      expect(rows.map((r) => r.username)).toEqual(['alice', 'bob']);
+      for (const row of rows) {
+        const info = await docker.getContainer(`${prefix}-${row.username}-${row.id}`).inspect();
+        expect(info.Id).toBe(row.containerId);
+        expect(info.State.Running).toBe(true);
+      }
+    } finally {
+      sqlite.close();
+    }
+  });
+});
