@@ -26,6 +26,13 @@ export interface ContainerRecorder {
 }
 
 const STOP_GRACE_SECONDS = 10;
+
+interface QueueEntry {
+  key: string;
+  result: Promise<unknown>;
+  /** Resolves when the operation is over, whether it succeeded or not. */
+  settled: Promise<unknown>;
+}
 /** How long a looked-up template image is trusted before Docker is asked again (rebuilds). */
 const IMAGE_CACHE_MS = 30_000;
 
@@ -67,7 +74,7 @@ export function statusFromInspect(info: ContainerInspect): ContainerStatus {
 }
 
 export class ContainerManager {
-  private readonly inFlight = new Map<number, Promise<unknown>>();
+  private readonly queues = new Map<number, QueueEntry>();
   private readonly images = new Map<string, { facts: ImageFacts; at: number }>();
 
   constructor(
@@ -77,18 +84,18 @@ export class ContainerManager {
     private readonly logger: Logger,
   ) {}
 
-  /** Runs operations on one person strictly one after another, and merges identical ones. */
+  /**
+   * Runs operations on one person strictly one after another. A request for the operation that is
+   * already last in line (a double-click, two tabs) shares its result instead of queueing again.
+   */
   private serialize<T>(person: Person, key: string, operation: () => Promise<T>): Promise<T> {
-    const slot = person.id;
-    const previous = this.inFlight.get(slot) as (Promise<unknown> & { key?: string; result?: Promise<T> }) | undefined;
-    if (previous?.key === key && previous.result) return previous.result;
-    const result = (previous ?? Promise.resolve()).catch(() => undefined).then(operation);
-    const tail = result.catch(() => undefined) as Promise<unknown> & { key?: string; result?: Promise<T> };
-    tail.key = key;
-    tail.result = result;
-    this.inFlight.set(slot, tail);
-    void tail.then(() => {
-      if (this.inFlight.get(slot) === tail) this.inFlight.delete(slot);
+    const last = this.queues.get(person.id);
+    if (last?.key === key) return last.result as Promise<T>;
+    const result = (last?.settled ?? Promise.resolve()).then(operation);
+    const entry: QueueEntry = { key, result, settled: result.catch(() => undefined) };
+    this.queues.set(person.id, entry);
+    void entry.settled.then(() => {
+      if (this.queues.get(person.id) === entry) this.queues.delete(person.id);
     });
     return result;
   }
