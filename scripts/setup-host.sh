@@ -24,10 +24,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # The engine also listens on loopback TCP so the tests can prove DOCKER_HOST=tcp://… works.
+# The tests create many small networks at once; the default pools run out after ~30, so networks
+# come from a pool of 256 /24s instead.
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd -H unix:///var/run/docker.sock -H tcp://127.0.0.1:2375 >/var/log/dockerd.log 2>&1 &
+  nohup dockerd -H unix:///var/run/docker.sock -H tcp://127.0.0.1:2375 \
+    --default-address-pool base=10.200.0.0/16,size=24 >/var/log/dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 1
