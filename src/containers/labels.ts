@@ -5,7 +5,7 @@ import { containerName, type Person } from './naming.js';
 
 type LabelConfig = Pick<Config, 'routingMode' | 'baseDomain' | 'stripPathPrefix' | 'traefik' | 'containers'>;
 
-/** Above Spawner's own routers (10 and 1) so a person's path always wins; paths never overlap. */
+/** Above Spawner's own routers (2 and 1) so a person's path always wins; paths never overlap. */
 export const USER_ROUTER_PRIORITY = 100;
 
 export const MANAGED_LABEL = 'spawner.managed';
