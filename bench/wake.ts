@@ -1,0 +1,245 @@
+// Wake from stopped: a request to a sleeping person's URL through the real Traefik until the
+// service itself answers 200, against raw `docker start` + first 200 of the same spec. Two
+// clients: a browser (HTML GET, then whatever Spawner answers: the service, or the starting page,
+// its server-sent "ready" event and the reload) and a program (held request, 307 or forwarded).
+// Wake from paused: Spawner has no pause stage, so only the raw floor (unpause + first 200).
+import type { Config } from '../src/config.js';
+import type { ImageFacts } from '../src/containers/spec.js';
+import { containerName } from '../src/containers/naming.js';
+import { sleep, waitFor, type BenchContext } from './lib/context.js';
+import { httpRequest, SessionClient, waitForEvent, type HttpResponse } from './lib/http.js';
+import { DbPeek } from './lib/peek.js';
+import { containerIp, createRawContainer, rawStart } from './lib/raw.js';
+import { BENCH_DOMAIN, type SpawnerProcess } from './lib/spawner.js';
+import { since, summarize } from './lib/stats.js';
+import type { BenchTraefik } from './lib/traefik.js';
+import { signUp } from './spawn.js';
+
+const BROWSER = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36', accept: 'text/html,application/xhtml+xml' };
+const PROGRAM = { 'user-agent': 'spawner-bench/1.0', accept: '*/*' };
+/** Spawner's events path on the person's own address (src/routes/wake.ts). */
+const EVENTS_PATH = '/.spawner/wake-events';
+
+type Path = 'direct' | 'starting-page' | 'starting-page, event missed' | '307';
+
+interface WakeSample {
+  ms: number;
+  firstAnswerMs: number;
+  readyEventMs?: number;
+  /** When Traefik's own route to the service was up (until then Spawner forwards). */
+  routedMs?: number;
+  path: Path;
+}
+
+const isService = (r: HttpResponse, username: string) => r.status === 200 && r.text.includes(`Hello ${username}`);
+
+/** The browser: GET the page; on the starting page wait for "ready" and load the page again. */
+async function browserWake(traefik: BenchTraefik, username: string): Promise<WakeSample> {
+  const host = `${username}.${BENCH_DOMAIN}`;
+  const get = () => httpRequest('127.0.0.1', traefik.webPort, '/', { headers: { ...BROWSER, host }, timeoutMs: 60_000 });
+  const t0 = performance.now();
+  const first = await get();
+  const firstAnswerMs = since(t0);
+  if (isService(first, username)) return { ms: firstAnswerMs, firstAnswerMs, path: 'direct' };
+  if (first.status !== 503 || !first.text.includes('Starting')) throw new Error(`wake page: ${first.status} ${first.text.slice(0, 200)}`);
+  let path: Path = 'starting-page';
+  let readyEventMs: number | undefined;
+  try {
+    await waitForEvent('127.0.0.1', traefik.webPort, EVENTS_PATH, { ...BROWSER, host }, 'ready', 60_000);
+    readyEventMs = since(t0);
+  } catch {
+    // The route already moved to the service (its httpd answers the events path with 404): the
+    // page's script reloads in that case too (after 1 s; the bench reloads at once).
+    path = 'starting-page, event missed';
+  }
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const again = await get();
+    if (isService(again, username)) return { ms: since(t0), firstAnswerMs, ...(readyEventMs ? { readyEventMs } : {}), path };
+    await sleep(25);
+  }
+  throw new Error(`${username}: the service never answered after "ready"`);
+}
+
+/** A program: one GET; Spawner holds it and forwards it, or answers 307 to the same URL. */
+async function programWake(traefik: BenchTraefik, username: string): Promise<WakeSample> {
+  const host = `${username}.${BENCH_DOMAIN}`;
+  const t0 = performance.now();
+  let location = '/';
+  let path: Path = 'direct';
+  let firstAnswerMs = 0;
+  for (let hop = 0; hop < 5; hop++) {
+    const response = await httpRequest('127.0.0.1', traefik.webPort, location, { headers: { ...PROGRAM, host }, timeoutMs: 60_000 });
+    firstAnswerMs ||= since(t0);
+    if (isService(response, username)) return { ms: since(t0), firstAnswerMs, path };
+    if (response.status !== 307 || !response.headers.location)
+      throw new Error(`held request: ${response.status} ${response.text.slice(0, 200)}`);
+    location = response.headers.location;
+    path = '307';
+  }
+  throw new Error(`${username}: too many redirects`);
+}
+
+const countBy = (items: readonly string[]) => items.reduce<Record<string, number>>((acc, k) => ({ ...acc, [k]: (acc[k] ?? 0) + 1 }), {});
+
+export async function benchWake(
+  ctx: BenchContext,
+  deps: {
+    spawner: SpawnerProcess;
+    traefik: BenchTraefik;
+    config: Readonly<Config>;
+    facts: ImageFacts;
+    dbPath: string;
+    label: 'default' | 'fast';
+  },
+): Promise<void> {
+  const { spawner, traefik, config, label } = deps;
+  const perFlow = ctx.size(6, 3);
+  const peek = new DbPeek(deps.dbPath);
+  const people: { username: string; name: string; flow: 'browser' | 'program' }[] = [];
+  try {
+    for (let i = 0; i < perFlow * 2; i++) {
+      const username = `wk${label[0]}${i}-${ctx.runId}`;
+      await signUp(new SessionClient('127.0.0.1', spawner.port), username);
+      people.push({
+        username,
+        name: `${config.containers.namePrefix}-${username}-${peek.userId(username)}`,
+        flow: i % 2 === 0 ? 'browser' : 'program',
+      });
+    }
+  } finally {
+    peek.close();
+  }
+  // The raw baseline's own container, same spec.
+  const raw = await createRawContainer(ctx.docker, config, deps.facts, {
+    id: 910_000 + (label === 'fast' ? 1 : 0),
+    username: `rwk${label[0]}-${ctx.runId}`,
+  });
+  await raw.start();
+
+  // Every sleeper first routed by Traefik (as a used service is), then stopped, then unrouted.
+  await waitFor(
+    async () => (await Promise.all(people.map((p) => traefik.routerStatus(p.name)))).every((s) => s === 'enabled'),
+    30_000,
+    'routes to the new services',
+  );
+  await ctx.stopOneByOne(people.map((p) => p.name));
+  await waitFor(
+    async () => (await Promise.all(people.map((p) => traefik.routerStatus(p.name)))).every((s) => s === null),
+    30_000,
+    'routes of the stopped services to go',
+  );
+
+  const samples: Record<'browser' | 'program', WakeSample[]> = { browser: [], program: [] };
+  const rawMs: number[] = [];
+  for (const person of people) {
+    const t0 = performance.now();
+    const sample = person.flow === 'browser' ? await browserWake(traefik, person.username) : await programWake(traefik, person.username);
+    // Not part of the wake time: how long Traefik itself took to route to the service.
+    await waitFor(
+      async () => (await traefik.routerStatus(person.name)) === 'enabled',
+      15_000,
+      `Traefik's route to ${person.name}`,
+      10,
+    ).catch(() => undefined);
+    samples[person.flow].push({ ...sample, routedMs: since(t0) });
+    await raw.stop({ t: 10 });
+    rawMs.push(await rawStart(ctx.docker, config, raw.id));
+  }
+  await raw.remove({ force: true });
+
+  const r = summarize(rawMs);
+  const throttle = label === 'fast' ? 'Traefik throttle 100ms' : 'Traefik throttle 2s (default)';
+  const spawnerSays = spawner
+    .logged('service awake')
+    .concat(spawner.logged('woke container'))
+    .map((entry) => Number(entry.ms))
+    .filter(Number.isFinite);
+  ctx.details[`wake-${label}`] = {
+    throttle,
+    raw: r,
+    spawnerLoggedWakeMs: spawnerSays.length ? summarize(spawnerSays) : null,
+    ...Object.fromEntries(
+      (['browser', 'program'] as const).map((flow) => [
+        flow,
+        {
+          total: summarize(samples[flow].map((s) => s.ms)),
+          firstAnswer: summarize(samples[flow].map((s) => s.firstAnswerMs)),
+          traefikRouted: summarize(samples[flow].map((s) => s.routedMs ?? Number.NaN)),
+          readyEvent: samples[flow].some((s) => s.readyEventMs)
+            ? summarize(samples[flow].flatMap((s) => (s.readyEventMs ? [s.readyEventMs] : [])))
+            : null,
+          paths: countBy(samples[flow].map((s) => s.path)),
+          samples: samples[flow],
+        },
+      ]),
+    ),
+  };
+  for (const flow of ['browser', 'program'] as const) {
+    const s = summarize(samples[flow].map((x) => x.ms));
+    const ratio = s.p50 / r.p50;
+    const paths = Object.entries(countBy(samples[flow].map((x) => x.path)))
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ');
+    ctx.rows.push({
+      id: `wake-${flow}-${label}`,
+      benchmark: `wake from stopped, ${flow === 'browser' ? 'browser (HTML GET)' : 'program (held request)'}, ${throttle}`,
+      target: 'ratio ≤ 1.3',
+      measured: `p50 ${s.p50.toFixed(0)} ms (max ${s.max.toFixed(0)})`,
+      baseline: `raw start+200: p50 ${r.p50.toFixed(0)} ms`,
+      ratio,
+      pass: ratio <= 1.3,
+      note: `n=${s.n} (${label}); answered by: ${paths}; Traefik's own route up after p50 ${summarize(samples[flow].map((x) => x.routedMs ?? Number.NaN)).p50.toFixed(0)} ms`,
+    });
+  }
+}
+
+export async function benchPaused(
+  ctx: BenchContext,
+  deps: { traefik: BenchTraefik; config: Readonly<Config>; facts: ImageFacts },
+): Promise<void> {
+  const { traefik, config } = deps;
+  const samples = ctx.size(20, 8);
+  const username = `rwp-${ctx.runId}`;
+  const person = { id: 920_000, username };
+  const container = await createRawContainer(ctx.docker, config, deps.facts, person);
+  await container.start();
+  const ip = await containerIp(ctx.docker, container.id, config.traefik.network);
+  await waitFor(
+    async () => (await traefik.routerStatus(containerName(config, person))) === 'enabled',
+    30_000,
+    'route to the paused-bench container',
+  );
+  const host = `${username}.${BENCH_DOMAIN}`;
+  const direct: number[] = [];
+  const viaTraefik: number[] = [];
+  const traefikFailures: string[] = [];
+  for (let i = 0; i < samples; i++) {
+    await container.pause();
+    let t0 = performance.now();
+    await container.unpause();
+    const answer = await httpRequest(ip, config.containers.port, '/', { timeoutMs: 5000 });
+    if (answer.status !== 200) throw new Error(`after unpause: ${answer.status}`);
+    direct.push(since(t0));
+
+    await container.pause();
+    t0 = performance.now();
+    await container.unpause();
+    const proxied = await httpRequest('127.0.0.1', traefik.webPort, '/', { headers: { host }, timeoutMs: 5000 });
+    if (proxied.status === 200) viaTraefik.push(since(t0));
+    else traefikFailures.push(String(proxied.status));
+  }
+  await container.remove({ force: true });
+  const d = summarize(direct);
+  const t = summarize(viaTraefik);
+  ctx.details.paused = { rawDirect: d, rawViaTraefik: t, traefikFailures };
+  ctx.rows.push({
+    id: 'wake-paused',
+    benchmark: 'wake from paused',
+    target: '< 50 ms',
+    measured: 'not implemented',
+    baseline: `raw unpause+200: p50 ${d.p50.toFixed(1)} ms (p99 ${d.p99.toFixed(1)}); via Traefik p50 ${t.p50.toFixed(1)} ms`,
+    ratio: null,
+    pass: null,
+    note: `Spawner has no pause stage yet (Traefik keeps routing to a paused container, so a request would not reach Spawner). The raw floor is what a pause stage could reach; n=${samples}${traefikFailures.length ? `; via-Traefik failures: ${traefikFailures.join(',')}` : ''}`,
+  });
+}
