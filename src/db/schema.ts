@@ -36,5 +36,18 @@ export const sessions = sqliteTable(
   (t) => [index('sessions_expires_at').on(t.expiresAt)],
 );
 
+/** Counters of the abuse limits (failed logins, signups), so they survive a restart. */
+export const rateLimits = sqliteTable(
+  'rate_limits',
+  {
+    /** The limiter's prefix and the client's key, e.g. `login-ip:203.0.113.7`. */
+    key: text('key').primaryKey(),
+    hits: integer('hits').notNull(),
+    /** Epoch milliseconds at which the window ends and the counter starts again. */
+    resetAt: integer('reset_at').notNull(),
+  },
+  (t) => [index('rate_limits_reset_at').on(t.resetAt)],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;

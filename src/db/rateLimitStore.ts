@@ -1,0 +1,87 @@
+// express-rate-limit counters on Spawner's own SQLite file, so a restart (or a crash an attacker
+// provokes) does not hand out a fresh set of login attempts. One SqliteRateLimits owns the
+// statements and the purge timer; each limiter gets its own Store view with its own key prefix.
+import type Database from 'better-sqlite3';
+import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
+
+interface Row {
+  hits: number;
+  reset_at: number;
+}
+
+export class SqliteRateLimits {
+  private readonly incrementStmt;
+  private readonly getStmt;
+  private readonly decrementStmt;
+  private readonly resetKeyStmt;
+  private readonly resetPrefixStmt;
+  private readonly purgeStmt;
+  private readonly purgeTimer: NodeJS.Timeout;
+
+  constructor(
+    sqlite: Database.Database,
+    private readonly options: { purgeIntervalMs?: number; now?: () => number } = {},
+  ) {
+    // One statement, so two requests counted at the same moment can never both read the old value.
+    // A window that has ended starts again at 1 instead of adding to stale hits.
+    this.incrementStmt = sqlite.prepare<{ key: string; now: number; resetAt: number }, Row>(
+      `INSERT INTO rate_limits (key, hits, reset_at) VALUES (:key, 1, :resetAt)
+       ON CONFLICT(key) DO UPDATE SET
+         hits = CASE WHEN reset_at <= :now THEN 1 ELSE hits + 1 END,
+         reset_at = CASE WHEN reset_at <= :now THEN :resetAt ELSE reset_at END
+       RETURNING hits, reset_at`,
+    );
+    this.getStmt = sqlite.prepare<[string, number], Row>('SELECT hits, reset_at FROM rate_limits WHERE key = ? AND reset_at > ?');
+    this.decrementStmt = sqlite.prepare<[string, number]>('UPDATE rate_limits SET hits = max(hits - 1, 0) WHERE key = ? AND reset_at > ?');
+    this.resetKeyStmt = sqlite.prepare<[string]>('DELETE FROM rate_limits WHERE key = ?');
+    this.resetPrefixStmt = sqlite.prepare<[string, string]>('DELETE FROM rate_limits WHERE substr(key, 1, length(?)) = ?');
+    this.purgeStmt = sqlite.prepare<[number]>('DELETE FROM rate_limits WHERE reset_at <= ?');
+    this.purgeTimer = setInterval(() => this.purgeExpired(), options.purgeIntervalMs ?? 10 * 60 * 1000);
+    this.purgeTimer.unref();
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  /** A Store for one limiter; the prefix keeps the limiters' counters apart in the one table. */
+  storeFor(prefix: string): Store {
+    let windowMs = 60_000;
+    const full = (key: string) => `${prefix}${key}`;
+    const info = (row: Row): ClientRateLimitInfo => ({ totalHits: row.hits, resetTime: new Date(row.reset_at) });
+    return {
+      prefix,
+      // Counters are shared by every Spawner process on the same file.
+      localKeys: false,
+      init: (options: Options) => {
+        windowMs = options.windowMs;
+      },
+      get: (key) => {
+        const row = this.getStmt.get(full(key), this.now());
+        return row ? info(row) : undefined;
+      },
+      increment: (key) => {
+        const now = this.now();
+        return info(this.incrementStmt.get({ key: full(key), now, resetAt: now + windowMs })!);
+      },
+      decrement: (key) => {
+        this.decrementStmt.run(full(key), this.now());
+      },
+      resetKey: (key) => {
+        this.resetKeyStmt.run(full(key));
+      },
+      resetAll: () => {
+        this.resetPrefixStmt.run(prefix, prefix);
+      },
+    };
+  }
+
+  /** Deletes counters whose window has ended; returns how many went. */
+  purgeExpired(): number {
+    return this.purgeStmt.run(this.now()).changes;
+  }
+
+  close(): void {
+    clearInterval(this.purgeTimer);
+  }
+}
