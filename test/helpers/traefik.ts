@@ -40,6 +40,10 @@ export interface TraefikOptions {
   dynamic?: Record<string, unknown>;
   /** A TLS entrypoint `websecure` too (self-signed default certificate). */
   tls?: boolean;
+  /** Further static configuration flags (e.g. a certificate resolver); `{dir}` becomes a scratch directory. */
+  args?: string[];
+  /** A further Docker-provider constraint ANDed to the run's, e.g. Label(`spawner.test-file`,`routing`). */
+  constraint?: string;
 }
 
 export interface Traefik {
@@ -47,6 +51,7 @@ export interface Traefik {
   websecure?: string;
   api: string;
   webPort: number;
+  websecurePort?: number;
   logs(): string;
   stop(): Promise<void>;
   /** GET on the API, parsed. */
@@ -70,13 +75,14 @@ export async function startTraefik(options: TraefikOptions): Promise<Traefik> {
     '--providers.docker.exposedbydefault=false',
     `--providers.docker.network=${options.network}`,
     // Only this test run's containers, never anyone else's on the same engine.
-    `--providers.docker.constraints=Label(\`${TEST_RUN_LABEL}\`,\`${options.runId}\`)`,
+    `--providers.docker.constraints=Label(\`${TEST_RUN_LABEL}\`,\`${options.runId}\`)${options.constraint ? ` && ${options.constraint}` : ''}`,
     `--providers.file.filename=${dynamicFile}`,
     '--metrics.prometheus=true',
     '--metrics.prometheus.entrypoint=traefik',
     '--global.checknewversion=false',
     '--global.sendanonymoususage=false',
     '--log.level=INFO',
+    ...(options.args ?? []).map((a) => a.replaceAll('{dir}', dir)),
   ];
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -97,7 +103,7 @@ export async function startTraefik(options: TraefikOptions): Promise<Traefik> {
   }
   return {
     web: `http://127.0.0.1:${webPort}`,
-    ...(options.tls ? { websecure: `https://127.0.0.1:${tlsPort}` } : {}),
+    ...(options.tls ? { websecure: `https://127.0.0.1:${tlsPort}`, websecurePort: tlsPort } : {}),
     api,
     webPort,
     logs: () => output,
@@ -132,23 +138,29 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
   }
 }
 
-/** A request through Traefik with the given Host header (node's fetch cannot set Host). */
+/**
+ * A request through Traefik with the given Host header (node's fetch cannot set Host). `secure`
+ * goes to the `websecure` entrypoint with the host as SNI and accepts Traefik's self-signed
+ * default certificate.
+ */
 export async function viaTraefik(
   traefik: Traefik,
   host: string,
   path: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number; secure?: boolean } = {},
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
-  const { request } = await import('node:http');
+  const { request } = init.secure ? await import('node:https') : await import('node:http');
+  if (init.secure && !traefik.websecurePort) throw new Error('this Traefik has no websecure entrypoint (start it with tls: true)');
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: '127.0.0.1',
-        port: traefik.webPort,
+        port: init.secure ? traefik.websecurePort : traefik.webPort,
         path,
         method: init.method ?? 'GET',
         headers: { host, ...init.headers },
         timeout: init.timeoutMs ?? 30_000,
+        ...(init.secure ? { servername: host.replace(/:\d+$/, ''), rejectUnauthorized: false } : {}),
       },
       (res) => {
         let text = '';
