@@ -13,11 +13,16 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'main', include: ['test/unit/**/*.test.ts', 'test/http/**/*.test.ts', 'test/integration/**/*.test.ts'] },
+        test: {
+          name: 'main',
+          include: ['test/unit/**/*.test.ts', 'test/http/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false },
+        // After the main project, one file at a time: each starts its own Traefik and containers.
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
     ],
   },

@@ -88,6 +88,9 @@ export function createApp(deps: AppDeps): express.Express {
         },
       },
       strictTransportSecurity: https,
+      frameguard: { action: 'deny' },
+      // Browsers ignore (and complain about) COOP on plain-HTTP origins other than localhost.
+      crossOriginOpenerPolicy: https,
     }),
   );
 
@@ -100,6 +103,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   const spawner = express.Router();
   spawner.use('/static', express.static(join(projectRoot(), 'public'), { maxAge: '1h', index: false }));
+  // Pages carry CSRF tokens and personal state: never from a cache, not even the back button's.
+  spawner.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
   spawner.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
   spawner.use(
     session({
@@ -141,7 +149,11 @@ export function createApp(deps: AppDeps): express.Express {
   });
   spawner.use(exposeFlash);
 
-  const limits = createRateLimits({ ...config.rateLimits, ...(deps.rateLimitStoreFor ? { storeFor: deps.rateLimitStoreFor } : {}) });
+  const limits = createRateLimits({
+    ...config.rateLimits,
+    ...(deps.rateLimitStoreFor ? { storeFor: deps.rateLimitStoreFor } : {}),
+    accountOf: (login) => deps.users.findByLogin(login)?.id,
+  });
   spawner.get('/', (req, res) => res.redirect(303, req.isAuthenticated() ? `${base}/dashboard` : `${base}/login`));
   spawner.use(authRoutes({ accounts: deps.accounts, workspace: deps.workspace, passport: deps.passport, csrf, limits, base }));
   spawner.use(dashboardRoutes({ workspace: deps.workspace, csrf, requireLogin: requireLogin(`${base}/login`), base }));

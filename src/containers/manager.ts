@@ -75,6 +75,7 @@ export function statusFromInspect(info: ContainerInspect): ContainerStatus {
 
 export class ContainerManager {
   private readonly queues = new Map<number, QueueEntry>();
+  private readonly stopListeners: ((personId: number) => void)[] = [];
   private readonly images = new Map<string, { facts: ImageFacts; at: number }>();
 
   constructor(
@@ -100,6 +101,15 @@ export class ContainerManager {
     return result;
   }
 
+  /** Called after a person's container was stopped, restarted or removed (its address may change). */
+  onStopped(listener: (personId: number) => void): void {
+    this.stopListeners.push(listener);
+  }
+
+  private stopped(person: Person): void {
+    for (const listener of this.stopListeners) listener(person.id);
+  }
+
   nameFor(person: Person): string {
     return containerName(this.config, person);
   }
@@ -115,10 +125,12 @@ export class ContainerManager {
       if (!info) return this.doEnsureRunning(person);
       if (await this.isOutdated(info, person)) {
         this.logger.info({ container: this.nameFor(person) }, 'recreating container built from an older configuration');
+        this.stopped(person);
         await this.engine.removeContainer(info.Id);
         return this.doEnsureRunning(person);
       }
       if (info.State.Paused) await this.engine.unpauseContainer(info.Id);
+      this.stopped(person);
       await this.engine.restartContainer(info.Id, STOP_GRACE_SECONDS);
       return this.inspectStatus(person);
     });
@@ -129,6 +141,7 @@ export class ContainerManager {
       const info = await this.engine.inspectContainer(this.nameFor(person));
       if (!info) return { state: 'missing', name: this.nameFor(person) };
       if (info.State.Paused) await this.engine.unpauseContainer(info.Id);
+      this.stopped(person);
       await this.engine.stopContainer(info.Id, STOP_GRACE_SECONDS);
       return this.inspectStatus(person);
     });
@@ -145,6 +158,7 @@ export class ContainerManager {
   /** Removes the container; with `data: true` also the person's volume (account deletion only). */
   remove(person: Person, options: { data: boolean }): Promise<void> {
     return this.serialize(person, 'remove', async () => {
+      this.stopped(person);
       await this.engine.removeContainer(this.nameFor(person));
       if (options.data) await this.engine.removeVolume(volumeName(this.config, person));
       this.recorder.recordContainer(person.id, { id: null, name: null });

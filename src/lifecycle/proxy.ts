@@ -17,7 +17,12 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-export function forwardToService(req: Request, res: Response, address: ServiceAddress, options: { stripPrefix?: string }): void {
+export function forwardToService(
+  req: Request,
+  res: Response,
+  address: ServiceAddress,
+  options: { stripPrefix?: string; onUnreachable?: () => void },
+): void {
   let path = req.originalUrl;
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -36,7 +41,7 @@ export function forwardToService(req: Request, res: Response, address: ServiceAd
   headers['x-forwarded-proto'] = req.protocol;
   headers['x-forwarded-for'] = [req.get('x-forwarded-for'), req.socket.remoteAddress].filter(Boolean).join(', ');
 
-  const upstream = httpRequest({ host: address.host, port: address.port, method: req.method, path, headers, timeout: 60_000 }, (answer) => {
+  const upstream = httpRequest({ host: address.host, port: address.port, method: req.method, path, headers }, (answer) => {
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
@@ -44,8 +49,14 @@ export function forwardToService(req: Request, res: Response, address: ServiceAd
     res.writeHead(answer.statusCode ?? 502, out);
     answer.pipe(res);
   });
-  upstream.on('timeout', () => upstream.destroy(new Error('upstream timed out')));
+  // A stopped container's address does not even refuse: give up on connecting after 3 s, on a
+  // silent answer after a minute.
+  upstream.on('socket', (socket) => {
+    socket.setTimeout(3000, () => upstream.destroy(new Error('no answer from the service')));
+    socket.once('connect', () => socket.setTimeout(60_000));
+  });
   upstream.on('error', () => {
+    options.onUnreachable?.();
     if (!res.headersSent) res.status(502).type('text/plain').send('The service did not answer. Please reload.\n');
     else res.destroy();
   });

@@ -9,7 +9,7 @@ import { NotReady, type Readiness, type ServiceAddress } from './readiness.js';
 export type WakeResult = { ok: true; address: ServiceAddress } | { ok: false; reason: string };
 
 /** How long a woken service's address is trusted without asking Docker again (Traefik's pickup gap). */
-const RECENT_MS = 10_000;
+const RECENT_MS = 5_000;
 
 export class WakeService {
   private readonly inFlight = new Map<number, Promise<WakeResult>>();
@@ -21,7 +21,14 @@ export class WakeService {
     private readonly activity: ActivityTracker,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    // A stopped, restarted or removed container's address is no longer the service's.
+    containers.onStopped((personId) => this.forget(personId));
+  }
+
+  forget(personId: number): void {
+    this.recent.delete(personId);
+  }
 
   /** The address of a service that answered within the last seconds: the request can go straight there. */
   recentAddress(person: Person): ServiceAddress | undefined {

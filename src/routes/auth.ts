@@ -68,7 +68,8 @@ export function authRoutes(deps: AuthRouteDeps): Router {
     .get((req, res) => {
       if (req.isAuthenticated()) return res.redirect(303, `${base}/dashboard`);
       if (req.query.logged_out === '1') res.locals.flash = [{ type: 'info', text: 'You have been logged out.' }];
-      if (req.query.deleted === '1') res.locals.flash = [{ type: 'info', text: 'Your account, your container and its data have been deleted.' }];
+      if (req.query.deleted === '1')
+        res.locals.flash = [{ type: 'info', text: 'Your account, your container and its data have been deleted.' }];
       return showLogin(res);
     })
     .post(...deps.limits.login, deps.csrf, (req: Request, res: Response, next: NextFunction) => {

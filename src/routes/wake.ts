@@ -77,7 +77,10 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
     if (config.routingMode === 'path' && req.path === `/${name}`) return res.redirect(301, `/${name}/${queryOf(req)}`);
     const isEvents = req.path === WAKE_EVENTS_PATH || req.path === `/${name}${WAKE_EVENTS_PATH}`;
     const forward = (address: ServiceAddress) =>
-      forwardToService(req, res, address, config.routingMode === 'path' && config.stripPathPrefix ? { stripPrefix: `/${name}` } : {});
+      forwardToService(req, res, address, {
+        ...(config.routingMode === 'path' && config.stripPathPrefix ? { stripPrefix: `/${name}` } : {}),
+        onUnreachable: () => deps.wake.forget(user.id),
+      });
 
     // Just woken, Traefik not caught up yet (its 2 s throttle): serve the page's requests directly.
     const recent = deps.wake.recentAddress(user);

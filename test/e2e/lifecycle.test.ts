@@ -69,6 +69,8 @@ beforeAll(async () => {
     network,
     dynamic: { http: { routers: { ...sr.routers, ...pr.routers }, services: { ...sr.services, ...pr.services } } },
   });
+  // Traefik answers its ping before the file provider's routers are loaded.
+  await eventually(async () => (await traefik.get('/api/http/routers/spawner-path-wake@file')) !== undefined, 10_000, 'file routes');
   const common = { TRAEFIK_NETWORK: network, TRAEFIK_API_URL: traefik.api, CONTAINER_IDLE_TIMEOUT: '3s', IDLE_SWEEP_INTERVAL: '1h' };
   sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: SUB } });
   // The path-mode Spawner shows the starting page at once (WAKE_HOLD=0), the other holds fast wakes.

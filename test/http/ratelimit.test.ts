@@ -99,6 +99,15 @@ describe('login limit per account', () => {
     // Other accounts from the same address are not affected.
     expect((await loginFrom(t.app, '198.51.100.99', 'dave')).response.status).toBe(401);
   });
+
+  it('when failures alternate between the username and the e-mail address, then they share one budget', async () => {
+    await t.services.accounts.signUp({ username: 'erin', email: 'erin@example.com', password: 'erin-password-1' });
+    for (let i = 0; i < 5; i += 1) {
+      const login = i % 2 === 0 ? 'erin' : 'erin@example.com';
+      expect((await loginFrom(t.app, `198.51.101.${i + 1}`, login)).response.status).toBe(401);
+    }
+    expectTooMany((await loginFrom(t.app, '198.51.101.99', 'ERIN@example.com')).response);
+  });
 });
 
 describe('signup limit per client address', () => {

@@ -140,3 +140,19 @@ describe('keep it running', () => {
     expect(t.services.activity.lastActivity(user.id)!).toBeGreaterThan(before + 3_000_000);
   });
 });
+
+describe('after a wake', () => {
+  it('when the container is stopped again, then its old address is forgotten and the next request wakes it anew', async () => {
+    const { user, name } = await stoppedUser(holding, 'again', '/hub');
+    expect((await request(holding.app).get('/again/').set('User-Agent', BROWSER).set('Accept', 'text/html')).status).toBe(200);
+    await holding.services.containers.stop(user);
+    expect((await docker.getContainer(name).inspect()).State.Running).toBe(false);
+    // Within the few seconds an address is remembered: no 502 from a dead address, a wake instead.
+    const started = Date.now();
+    const response = await request(holding.app).get('/again/').set('User-Agent', BROWSER).set('Accept', 'text/html');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('Hello again');
+    expect(Date.now() - started).toBeLessThan(2900);
+    expect((await docker.getContainer(name).inspect()).State.Running).toBe(true);
+  });
+});
