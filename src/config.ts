@@ -160,6 +160,7 @@ const schema = z.object({
   CONTAINER_LOG_MAX_FILE: int(3, 1, 100),
   CONTAINER_IDLE_TIMEOUT: unit('3600', parseDuration, 'seconds or a duration such as 1h (0 disables)'),
   IDLE_SWEEP_INTERVAL: unit('60s', parseDuration, 'a duration such as 60s'),
+  CONTAINER_PAUSE_AFTER: unit('0', parseDuration, 'seconds or a duration such as 10m (0: no pause stage)'),
   TRAEFIK_API_URL: optionalPattern(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) URL such as http://traefik:8080'),
   TRAEFIK_METRICS_URL: optionalPattern(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'an http(s) URL such as http://traefik:8080/metrics'),
   WAKE_TIMEOUT: unit('60s', parseDuration, 'a duration such as 60s'),
@@ -213,6 +214,7 @@ export interface Config {
     logMaxSize: string;
     logMaxFile: number;
     idleTimeoutMs: number;
+    pauseAfterMs: number;
   };
   lifecycle: {
     sweepIntervalMs: number;
@@ -266,6 +268,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     } else if (secret && secret.length < 32 && e.NODE_ENV === 'production') {
       problems.push('SECRET_KEY: must be at least 32 characters in production');
     }
+    if (e.CONTAINER_PAUSE_AFTER > 0 && e.CONTAINER_IDLE_TIMEOUT > 0 && e.CONTAINER_PAUSE_AFTER >= e.CONTAINER_IDLE_TIMEOUT) {
+      problems.push('CONTAINER_PAUSE_AFTER: must be shorter than CONTAINER_IDLE_TIMEOUT (pausing comes first)');
+    }
     if (e.SESSION_MAX_AGE < e.SESSION_IDLE_TIMEOUT) {
       problems.push('SESSION_MAX_AGE: must not be shorter than SESSION_IDLE_TIMEOUT');
     }
@@ -306,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       logMaxSize: e.CONTAINER_LOG_MAX_SIZE,
       logMaxFile: e.CONTAINER_LOG_MAX_FILE,
       idleTimeoutMs: e.CONTAINER_IDLE_TIMEOUT,
+      pauseAfterMs: e.CONTAINER_PAUSE_AFTER,
     },
     lifecycle: {
       sweepIntervalMs: e.IDLE_SWEEP_INTERVAL,

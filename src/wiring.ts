@@ -20,6 +20,7 @@ import { IdleSweeper } from './lifecycle/idleSweeper.js';
 import { Readiness } from './lifecycle/readiness.js';
 import { TraefikMetrics } from './lifecycle/traefikMetrics.js';
 import { WakeService } from './lifecycle/wake.js';
+import { TraefikNudge } from './lifecycle/traefikNudge.js';
 
 export interface Services extends AppDeps {
   containers: ContainerManager;
@@ -47,6 +48,7 @@ export function createServices(parts: {
   const sessionStore = new SqliteSessionStore(database.sqlite);
   const rateLimits = new SqliteRateLimits(database.sqlite);
   const activity = new ActivityTracker();
+  const nudge = new TraefikNudge(engine, config, logger.child({ component: 'nudge' }));
   const accounts = new AccountService(users, { bcryptCost: config.bcryptCost, nameRules: { reserved: reservedNames(config) } });
   const containers = new ContainerManager(
     engine,
@@ -54,6 +56,8 @@ export function createServices(parts: {
     { recordContainer: (id, c) => recordIfChanged(users, id, c) },
     logger.child({ component: 'containers' }),
   );
+  // Traefik ignores unpause: after waking a paused service, make it route to the service again.
+  containers.onUnpaused(() => void nudge.nudge());
   return {
     config,
     logger,
@@ -83,6 +87,8 @@ export function createServices(parts: {
       logger: logger.child({ component: 'idle' }),
       // Without Traefik's metrics Spawner cannot see use of a service, so it never guesses.
       idleTimeoutMs: config.traefikApi.metricsUrl ? config.containers.idleTimeoutMs : 0,
+      pauseAfterMs: config.containers.pauseAfterMs,
+      nudge,
       intervalMs: config.lifecycle.sweepIntervalMs,
     }),
     health: new HealthService(database.sqlite, engine, { version: version(), dockerTimeoutMs: 2000 }),

@@ -76,6 +76,7 @@ export function statusFromInspect(info: ContainerInspect): ContainerStatus {
 export class ContainerManager {
   private readonly queues = new Map<number, QueueEntry>();
   private readonly stopListeners: ((personId: number) => void)[] = [];
+  private readonly unpauseListeners: ((personId: number) => void)[] = [];
   private readonly images = new Map<string, { facts: ImageFacts; at: number }>();
 
   constructor(
@@ -108,6 +109,16 @@ export class ContainerManager {
 
   private stopped(person: Person): void {
     for (const listener of this.stopListeners) listener(person.id);
+  }
+
+  /** Called after a paused container was unpaused (Traefik needs telling: it ignores unpause). */
+  onUnpaused(listener: (personId: number) => void): void {
+    this.unpauseListeners.push(listener);
+  }
+
+  private async unpause(person: Person, id: string): Promise<void> {
+    await this.engine.unpauseContainer(id);
+    for (const listener of this.unpauseListeners) listener(person.id);
   }
 
   nameFor(person: Person): string {
@@ -150,7 +161,10 @@ export class ContainerManager {
   pause(person: Person): Promise<ContainerStatus> {
     return this.serialize(person, 'pause', async () => {
       const info = await this.engine.inspectContainer(this.nameFor(person));
-      if (info?.State.Running && !info.State.Paused) await this.engine.pauseContainer(info.Id);
+      if (info?.State.Running && !info.State.Paused) {
+        this.stopped(person);
+        await this.engine.pauseContainer(info.Id);
+      }
       return this.inspectStatus(person);
     });
   }
@@ -222,7 +236,7 @@ export class ContainerManager {
     }
     if (!info) info = await this.create(person);
     if (info.State.Paused) {
-      await this.engine.unpauseContainer(info.Id);
+      await this.unpause(person, info.Id);
     } else if (!info.State.Running || info.State.Restarting) {
       await this.start(info.Id, name);
     }

@@ -12,6 +12,7 @@ import type { ConnectionProbe } from './connections.js';
 export interface SweepReport {
   checked: number;
   stopped: string[];
+  paused: string[];
   keptByConnections: string[];
   skipped?: string;
 }
@@ -24,6 +25,10 @@ export interface IdleSweeperDeps {
   metrics: RequestCounter | undefined;
   logger: Logger;
   idleTimeoutMs: number;
+  /** Pause (a first, instantly reversible stage) after this long unused; 0 = no pause stage. */
+  pauseAfterMs: number;
+  /** Makes Traefik re-read Docker, so that a paused service's requests reach the wake fallback. */
+  nudge: { nudge(): Promise<void> };
   intervalMs: number;
   now?: () => number;
 }
@@ -62,7 +67,8 @@ export class IdleSweeper {
 
   private async doSweep(): Promise<SweepReport> {
     const { containers, activity, probe, logger, idleTimeoutMs } = this.deps;
-    const report: SweepReport = { checked: 0, stopped: [], keptByConnections: [] };
+    const report: SweepReport = { checked: 0, stopped: [], paused: [], keptByConnections: [] };
+    const { pauseAfterMs } = this.deps;
     const now = this.now();
     let counts: Map<string, number> | undefined;
     if (this.deps.metrics) {
@@ -78,7 +84,7 @@ export class IdleSweeper {
     for (const container of managed) {
       const userId = Number(container.Labels['spawner.user_id']);
       const name = container.Names[0]?.replace(/^\//, '') ?? '';
-      if (!Number.isInteger(userId) || container.State !== 'running') continue;
+      if (!Number.isInteger(userId) || (container.State !== 'running' && container.State !== 'paused')) continue;
       if (counts) {
         const count = counts.get(name) ?? 0;
         const before = this.lastCounts.get(name);
@@ -95,7 +101,19 @@ export class IdleSweeper {
         activity.touch(userId, now);
         continue;
       }
-      if (idleTimeoutMs <= 0 || now - last < idleTimeoutMs || report.skipped) continue;
+      const idle = now - last;
+      if (idleTimeoutMs <= 0 || report.skipped) continue;
+      if (container.State === 'paused') {
+        // Frozen since it was found quiet; nothing could use it without waking it first.
+        if (idle >= idleTimeoutMs) {
+          await containers.stop(user);
+          report.stopped.push(name);
+          logger.info({ container: name, idleSeconds: Math.round(idle / 1000) }, 'stopped idle paused container');
+        }
+        continue;
+      }
+      const stage = idle >= idleTimeoutMs ? 'stop' : pauseAfterMs > 0 && idle >= pauseAfterMs ? 'pause' : null;
+      if (!stage) continue;
       const use = await probe.check(container.Id).catch(() => 'unknown' as const);
       if (use !== 'quiet') {
         if (use === 'in-use') {
@@ -104,11 +122,19 @@ export class IdleSweeper {
         }
         continue;
       }
-      await containers.stop(user);
       probe.forget(container.Id);
+      if (stage === 'pause') {
+        await containers.pause(user);
+        report.paused.push(name);
+        logger.info({ container: name, idleSeconds: Math.round(idle / 1000) }, 'paused idle container');
+        continue;
+      }
+      await containers.stop(user);
       report.stopped.push(name);
-      logger.info({ container: name, idleSeconds: Math.round((now - last) / 1000) }, 'stopped idle container');
+      logger.info({ container: name, idleSeconds: Math.round(idle / 1000) }, 'stopped idle container');
     }
+    // Traefik keeps routing to paused containers until something makes it re-read Docker.
+    if (report.paused.length > 0) await this.deps.nudge.nudge();
     activity.flush(this.deps.users);
     return report;
   }

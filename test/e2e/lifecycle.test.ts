@@ -8,7 +8,8 @@ import request from 'supertest';
 import { request as httpRequest } from 'node:http';
 import { createTestNetwork, dockerClient } from '../helpers/docker.js';
 import { expectRedirect, signUp } from '../helpers/http.js';
-import { eventually, freePort, startTraefik, viaTraefik, type Traefik } from '../helpers/traefik.js';
+import { eventually, startTraefik, viaTraefik, type Traefik } from '../helpers/traefik.js';
+import { freePort } from '../helpers/ports.js';
 import { spawnerRoutes, startSpawner, type RunningSpawner } from '../helpers/spawnerServer.js';
 
 const runId = inject('runId');
@@ -16,10 +17,12 @@ const docker = dockerClient();
 const BROWSER = { 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0 Safari/537.36', Accept: 'text/html,application/xhtml+xml' };
 const SUB = 'apps.test';
 const PATH = 'path.test';
+const PAUSE = 'pause.test';
 
 let traefik: Traefik;
 let sub: RunningSpawner;
 let path: RunningSpawner;
+let pausing: RunningSpawner;
 
 const containerOf = (s: RunningSpawner, username: string) => {
   const user = s.services.users.findByUsername(username)!;
@@ -61,13 +64,16 @@ function waitForEvent(host: string, eventsPath: string, name: string, ms = 20_00
 
 beforeAll(async () => {
   const network = await createTestNetwork(runId, `spawner-test-${runId}-lifecycle`);
-  const [subPort, pathPort] = [await freePort(), await freePort()];
+  const [subPort, pathPort, pausePort] = [await freePort(), await freePort(), await freePort()];
   const sr = spawnerRoutes('spawner-sub', SUB, subPort);
   const pr = spawnerRoutes('spawner-path', PATH, pathPort);
+  const ar = spawnerRoutes('spawner-pause', PAUSE, pausePort);
   traefik = await startTraefik({
     runId,
     network,
-    dynamic: { http: { routers: { ...sr.routers, ...pr.routers }, services: { ...sr.services, ...pr.services } } },
+    dynamic: {
+      http: { routers: { ...sr.routers, ...pr.routers, ...ar.routers }, services: { ...sr.services, ...pr.services, ...ar.services } },
+    },
   });
   // Traefik answers its ping before the file provider's routers are loaded.
   await eventually(async () => (await traefik.get('/api/http/routers/spawner-path-wake@file')) !== undefined, 10_000, 'file routes');
@@ -75,11 +81,17 @@ beforeAll(async () => {
   sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: SUB } });
   // The path-mode Spawner shows the starting page at once (WAKE_HOLD=0), the other holds fast wakes.
   path = await startSpawner({ runId, port: pathPort, env: { ...common, BASE_DOMAIN: PATH, ROUTING_MODE: 'path', WAKE_HOLD: '0ms' } });
+  pausing = await startSpawner({
+    runId,
+    port: pausePort,
+    env: { ...common, BASE_DOMAIN: PAUSE, CONTAINER_PAUSE_AFTER: '2s', CONTAINER_IDLE_TIMEOUT: '8s' },
+  });
 });
 
 afterAll(async () => {
   await sub?.stop();
   await path?.stop();
+  await pausing?.stop();
   await traefik?.stop();
 });
 
@@ -236,5 +248,65 @@ describe('wake-on-request, path mode', () => {
     expect(landed.text).toContain('Hello pathy');
     // Spawner's own pages stay Spawner's.
     expect((await viaTraefik(traefik, PATH, '/hub/login', { headers: BROWSER })).text).toContain('Log in');
+  });
+});
+
+describe('pause stage', () => {
+  it('when a service is unused for CONTAINER_PAUSE_AFTER, then it is paused, Traefik drops its route, and a request wakes it at once', async () => {
+    expectRedirect(await signUp(request.agent(pausing.app), { username: 'napper' }), '/dashboard');
+    const { name } = containerOf(pausing, 'napper');
+    await eventually(async () => (await viaTraefik(traefik, `napper.${PAUSE}`, '/')).status === 200, 10_000, 'route to napper');
+    await new Promise((r) => setTimeout(r, 2300));
+    await pausing.services.sweeper.sweep(); // first look at its connections and bytes
+    await new Promise((r) => setTimeout(r, 300));
+    const report = await pausing.services.sweeper.sweep();
+    expect(report.paused).toContain(name);
+    expect((await docker.getContainer(name).inspect()).State.Paused).toBe(true);
+    // The nudge made Traefik re-read Docker: the paused service's router is gone.
+    await eventually(
+      async () => (await fetch(`${traefik.api}/api/http/routers/${name}@docker`)).status === 404,
+      10_000,
+      'Traefik to drop the paused route',
+    );
+    const started = Date.now();
+    const woken = await viaTraefik(traefik, `napper.${PAUSE}`, '/', { headers: BROWSER });
+    const ms = Date.now() - started;
+    expect(woken.status).toBe(200);
+    expect(woken.text).toContain('Hello napper');
+    expect(ms).toBeLessThan(1000);
+    expect((await docker.getContainer(name).inspect()).State.Paused).toBe(false);
+    // And Traefik routes to it again by itself.
+    await eventually(
+      async () => (await traefik.get<{ status: string }>(`/api/http/routers/${name}@docker`)).status === 'enabled',
+      10_000,
+      'route back',
+    );
+  });
+
+  it('when a paused service stays unused until the idle timeout, then it is stopped', async () => {
+    expectRedirect(await signUp(request.agent(pausing.app), { username: 'deep' }), '/dashboard');
+    const { user, name } = containerOf(pausing, 'deep');
+    await pausing.services.containers.pause(user);
+    // As if its last use was 9 s ago (the idle timeout here is 8 s).
+    pausing.services.activity.forget(user.id);
+    pausing.services.activity.touch(user.id, Date.now() - 9000);
+    const report = await pausing.services.sweeper.sweep();
+    expect(report.stopped).toContain(name);
+    const state = (await docker.getContainer(name).inspect()).State;
+    expect(state.Running).toBe(false);
+    expect(state.Paused).toBe(false);
+  });
+
+  it('when a bot asks for a paused service, then it stays paused', async () => {
+    expectRedirect(await signUp(request.agent(pausing.app), { username: 'dozer' }), '/dashboard');
+    const { user, name } = containerOf(pausing, 'dozer');
+    await pausing.services.containers.pause(user);
+    await pausing.services.sweeper['deps'].nudge.nudge();
+    await eventually(async () => (await fetch(`${traefik.api}/api/http/routers/${name}@docker`)).status === 404, 10_000, 'route dropped');
+    const response = await viaTraefik(traefik, `dozer.${PAUSE}`, '/', {
+      headers: { 'User-Agent': 'UptimeRobot/2.0', Accept: 'text/html' },
+    });
+    expect(response.status).toBe(503);
+    expect((await docker.getContainer(name).inspect()).State.Paused).toBe(true);
   });
 });
