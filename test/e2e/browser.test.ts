@@ -5,32 +5,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { Page } from 'playwright-core';
-import { buildUserTemplateImage, e2eScope } from '../helpers/e2eSetup.js';
-import { composeLabels, labelsToDynamic } from '../helpers/composeLabels.js';
+import { containerOf } from '../helpers/app.js';
+import { SPAWNER_ROUTERS, startBothModes, type BothModes } from '../helpers/e2eSetup.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { eventually, freePort, startTraefik, type Traefik } from '../helpers/traefik.js';
+import { eventually, type Traefik } from '../helpers/traefik.js';
 import { expectNoRouterErrors, serviceUp } from '../helpers/traefikChecks.js';
-import { startSpawner, type RunningSpawner } from '../helpers/spawnerServer.js';
+import type { RunningSpawner } from '../helpers/spawnerServer.js';
 import { dockerClient } from '../helpers/docker.js';
 
 const runId = inject('runId');
-const scope = e2eScope(runId, 'browser');
 const docker = dockerClient();
 const PATH = 'hub.example.test';
 const SUB = 'apps.example.test';
-const SPAWNER_ROUTERS = ['spawner-path@file', 'spawner-wake-path@file', 'spawner-sub@file', 'spawner-wake-sub@file'];
 
+let both: BothModes;
 let traefik: Traefik;
 let path: RunningSpawner;
 let sub: RunningSpawner;
 let browser: TestBrowser;
 let origin: string;
 
-const containerOf = (s: RunningSpawner, username: string) => {
-  const user = s.services.users.findByUsername(username);
-  if (!user) throw new Error(`no user ${username}`);
-  return { user, name: `${s.config.containers.namePrefix}-${username}-${user.id}` };
-};
 /**
  * Unexpected trouble in the pages: script errors and CSP refusals. Expected and left out: the status
  * of a page that is an error page on purpose (422, 404, 503), and Chromium's note that it ignores
@@ -43,49 +37,24 @@ const EXPECTED_CONSOLE = [
 const pageProblems = () => browser.problems.filter((p) => !EXPECTED_CONSOLE.some((re) => re.test(p)));
 
 beforeAll(async () => {
-  const image = buildUserTemplateImage();
-  const network = await scope.createNetwork();
-  const [pathPort, subPort] = [await freePort(), await freePort()];
-  const pathHttp = labelsToDynamic(
-    composeLabels({ BASE_DOMAIN: PATH, TRAEFIK_NETWORK: network }),
-    `http://127.0.0.1:${pathPort}`,
-    (n) => `${n}-path`,
-  );
-  const subHttp = labelsToDynamic(
-    composeLabels({ BASE_DOMAIN: SUB, TRAEFIK_NETWORK: network }),
-    `http://127.0.0.1:${subPort}`,
-    (n) => `${n}-sub`,
-  );
-  traefik = await startTraefik({
-    runId,
-    network,
-    constraint: scope.constraint,
-    dynamic: { http: { routers: { ...pathHttp.routers, ...subHttp.routers }, services: { ...pathHttp.services, ...subHttp.services } } },
+  both = await startBothModes(runId, 'browser', {
+    domains: { sub: SUB, path: PATH },
+    spawnerEnv: {
+      CONTAINER_IDLE_TIMEOUT: '1h',
+      IDLE_SWEEP_INTERVAL: '1h',
+      // Always show the starting page when waking (the template starts faster than the default hold).
+      WAKE_HOLD: '0ms',
+    },
+    subEnv: { CONTAINER_IDLE_TIMEOUT: '2s' },
   });
-  const common = {
-    TRAEFIK_NETWORK: network,
-    TRAEFIK_API_URL: traefik.api,
-    USER_TEMPLATE_IMAGE: image,
-    CONTAINER_EXTRA_LABELS: scope.extraLabels,
-    CONTAINER_IDLE_TIMEOUT: '1h',
-    IDLE_SWEEP_INTERVAL: '1h',
-    // Always show the starting page when waking (the template starts faster than the default hold).
-    WAKE_HOLD: '0ms',
-  };
-  path = await startSpawner({ runId, port: pathPort, env: { ...common, BASE_DOMAIN: PATH, ROUTING_MODE: 'path' } });
-  sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: SUB, CONTAINER_IDLE_TIMEOUT: '2s' } });
+  ({ traefik, sub, path } = both);
   browser = await launchBrowser([PATH, SUB]);
-  // Traefik answers its ping before the file provider's routers are in: wait for Spawner's own.
-  await expectNoRouterErrors(traefik, SPAWNER_ROUTERS);
   origin = `http://${PATH}:${traefik.webPort}`;
 });
 
 afterAll(async () => {
   await browser?.close();
-  await path?.stop();
-  await sub?.stop();
-  await traefik?.stop();
-  await scope.remove();
+  await both?.stop();
 });
 
 async function shot(page: Page, name: string) {

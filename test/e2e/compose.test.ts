@@ -8,15 +8,15 @@ import { execFile } from 'node:child_process';
 import { X509Certificate, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { inject } from 'vitest';
-import { createTestNetwork, dockerClient, TEST_RUN_LABEL } from '../helpers/docker.js';
+import { createTestNetwork, dockerClient, removeLabelled, TEST_RUN_LABEL } from '../helpers/docker.js';
 import { FormClient } from '../helpers/formClient.js';
+import { freePort } from '../helpers/ports.js';
 
 const run = promisify(execFile);
 const runId = inject('runId');
@@ -32,15 +32,6 @@ let network: string;
 let projectDir: string;
 let spawnerPort: number;
 let traefikPort: number;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address !== 'object') throw new Error('no port');
-  return address.port;
-}
 
 /** Runs a command; its output is kept for the error message and the timing for the log. */
 async function sh(cmd: string, args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}) {
@@ -223,13 +214,8 @@ afterAll(async () => {
     await compose('down', '--volumes', '--remove-orphans').catch((error: Error) => console.error(error.message));
     rmSync(projectDir, { recursive: true, force: true });
   }
-  const mine = { label: [`${TEST_RUN_LABEL}=${runId}`, 'spawner.managed=true'] };
-  for (const c of await docker.listContainers({ all: true, filters: mine })) await docker.getContainer(c.Id).remove({ force: true });
-  for (const v of (await docker.listVolumes({ filters: mine })).Volumes ?? [])
-    await docker
-      .getVolume(v.Name)
-      .remove()
-      .catch(() => undefined);
+  // People's containers and volumes (compose down leaves them, as it does in production).
+  await removeLabelled([`${TEST_RUN_LABEL}=${runId}`, 'spawner.managed=true']);
 }, 240_000);
 
 describe('docker-compose.yml with the Traefik companion, one command', () => {

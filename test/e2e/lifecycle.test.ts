@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import request from 'supertest';
 import { request as httpRequest } from 'node:http';
+import { containerOf } from '../helpers/app.js';
 import { createTestNetwork, dockerClient } from '../helpers/docker.js';
 import { expectRedirect, signUp } from '../helpers/http.js';
 import { eventually, startTraefik, viaTraefik, type Traefik } from '../helpers/traefik.js';
@@ -24,10 +25,6 @@ let sub: RunningSpawner;
 let path: RunningSpawner;
 let pausing: RunningSpawner;
 
-const containerOf = (s: RunningSpawner, username: string) => {
-  const user = s.services.users.findByUsername(username)!;
-  return { user, name: `${s.config.containers.namePrefix}-${username}-${user.id}` };
-};
 const isRunning = async (name: string) => (await docker.getContainer(name).inspect()).State.Running;
 
 /** Reads a server-sent-events stream through Traefik until an event named `name` arrives. */

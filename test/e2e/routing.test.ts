@@ -5,32 +5,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { dockerClient } from '../helpers/docker.js';
-import { buildUserTemplateImage, e2eScope, personOn } from '../helpers/e2eSetup.js';
-import { composeLabels, labelsToDynamic } from '../helpers/composeLabels.js';
+import { containerOf } from '../helpers/app.js';
+import { personOn, SPAWNER_ROUTERS, startBothModes, type BothModes } from '../helpers/e2eSetup.js';
 import { BROWSER_HEADERS, ProxyClient } from '../helpers/proxyClient.js';
-import { eventually, freePort, startTraefik, viaTraefik, type Traefik } from '../helpers/traefik.js';
+import { eventually, viaTraefik, type Traefik } from '../helpers/traefik.js';
 import { expectNoRouterErrors, reachesContainer, routers, serviceUp } from '../helpers/traefikChecks.js';
-import { startSpawner, type RunningSpawner } from '../helpers/spawnerServer.js';
+import type { RunningSpawner } from '../helpers/spawnerServer.js';
 
 const runId = inject('runId');
-const scope = e2eScope(runId, 'routing');
 const docker = dockerClient();
 const SUB = 'apps.test';
 const PATH = 'path.test';
-/** Spawner's own routers from the compose labels, renamed per mode (two Spawners, one Traefik). */
-const SPAWNER_ROUTERS = ['spawner-sub@file', 'spawner-wake-sub@file', 'spawner-path@file', 'spawner-wake-path@file'];
 
+let both: BothModes;
 let traefik: Traefik;
 let sub: RunningSpawner;
 let path: RunningSpawner;
 let subLabels: Record<string, string>;
 let network: string;
 
-const containerOf = (s: RunningSpawner, username: string) => {
-  const user = s.services.users.findByUsername(username);
-  if (!user) throw new Error(`no user ${username}`);
-  return { user, name: `${s.config.containers.namePrefix}-${username}-${user.id}` };
-};
 /** Waits until Traefik's own route for `username`'s container answers host + path with their page. */
 const reaches = (s: RunningSpawner, username: string, host: string, path: string, ms = 15_000) =>
   reachesContainer(
@@ -41,40 +34,12 @@ const reaches = (s: RunningSpawner, username: string, host: string, path: string
   );
 
 beforeAll(async () => {
-  const image = buildUserTemplateImage();
-  network = await scope.createNetwork();
-  const [subPort, pathPort] = [await freePort(), await freePort()];
-  subLabels = composeLabels({ BASE_DOMAIN: SUB, TRAEFIK_NETWORK: network });
-  const subHttp = labelsToDynamic(subLabels, `http://127.0.0.1:${subPort}`, (n) => `${n}-sub`);
-  const pathHttp = labelsToDynamic(
-    composeLabels({ BASE_DOMAIN: PATH, TRAEFIK_NETWORK: network }),
-    `http://127.0.0.1:${pathPort}`,
-    (n) => `${n}-path`,
-  );
-  traefik = await startTraefik({
-    runId,
-    network,
-    constraint: scope.constraint,
-    dynamic: { http: { routers: { ...subHttp.routers, ...pathHttp.routers }, services: { ...subHttp.services, ...pathHttp.services } } },
-  });
-  const common = {
-    TRAEFIK_NETWORK: network,
-    TRAEFIK_API_URL: traefik.api,
-    USER_TEMPLATE_IMAGE: image,
-    CONTAINER_EXTRA_LABELS: scope.extraLabels,
-    CONTAINER_IDLE_TIMEOUT: '0',
-  };
-  sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: SUB } });
-  path = await startSpawner({ runId, port: pathPort, env: { ...common, BASE_DOMAIN: PATH, ROUTING_MODE: 'path' } });
-  // Traefik answers its ping before the file provider's routers are in: wait for Spawner's own.
-  await expectNoRouterErrors(traefik, SPAWNER_ROUTERS);
+  both = await startBothModes(runId, 'routing', { domains: { sub: SUB, path: PATH } });
+  ({ traefik, sub, path, subLabels, network } = both);
 });
 
 afterAll(async () => {
-  await sub?.stop();
-  await path?.stop();
-  await traefik?.stop();
-  await scope.remove();
+  await both?.stop();
 });
 
 describe('subdomain mode', () => {

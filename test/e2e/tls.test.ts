@@ -5,78 +5,46 @@
 // internet needed) and serves its self-signed default certificate, which is enough to check routing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { buildUserTemplateImage, e2eScope, personOn } from '../helpers/e2eSetup.js';
-import { composeLabels, labelsToDynamic } from '../helpers/composeLabels.js';
+import { containerOf } from '../helpers/app.js';
+import { personOn, SPAWNER_ROUTERS, startBothModes, type BothModes } from '../helpers/e2eSetup.js';
+import { freePort } from '../helpers/ports.js';
 import { ProxyClient } from '../helpers/proxyClient.js';
-import { eventually, freePort, startTraefik, viaTraefik, type Traefik } from '../helpers/traefik.js';
+import { eventually, viaTraefik, type Traefik } from '../helpers/traefik.js';
 import { configErrorsInLog, expectNoRouterErrors, logText, reachesContainer } from '../helpers/traefikChecks.js';
-import { startSpawner, type RunningSpawner } from '../helpers/spawnerServer.js';
+import type { RunningSpawner } from '../helpers/spawnerServer.js';
 
 const runId = inject('runId');
-const scope = e2eScope(runId, 'tls');
 const SUB = 'secure.test';
 const PATH = 'securepath.test';
 const RESOLVER = 'testca';
-const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.tls.yml'];
-const SPAWNER_ROUTERS = ['spawner-sub@file', 'spawner-wake-sub@file', 'spawner-path@file', 'spawner-wake-path@file'];
 
+let both: BothModes;
 let traefik: Traefik;
 let sub: RunningSpawner;
 let path: RunningSpawner;
 
-const containerOf = (s: RunningSpawner, username: string) => {
-  const user = s.services.users.findByUsername(username);
-  if (!user) throw new Error(`no user ${username}`);
-  return { user, name: `${s.config.containers.namePrefix}-${username}-${user.id}` };
-};
-
 beforeAll(async () => {
-  const image = buildUserTemplateImage();
-  const network = await scope.createNetwork();
-  const [subPort, pathPort, closedPort] = [await freePort(), await freePort(), await freePort()];
-  const env = { TRAEFIK_NETWORK: network, TRAEFIK_CERTRESOLVER: RESOLVER };
-  const subHttp = labelsToDynamic(
-    composeLabels({ ...env, BASE_DOMAIN: SUB }, COMPOSE_FILES),
-    `http://127.0.0.1:${subPort}`,
-    (n) => `${n}-sub`,
-  );
-  const pathHttp = labelsToDynamic(
-    composeLabels({ ...env, BASE_DOMAIN: PATH }, COMPOSE_FILES),
-    `http://127.0.0.1:${pathPort}`,
-    (n) => `${n}-path`,
-  );
-  traefik = await startTraefik({
-    runId,
-    network,
-    tls: true,
-    constraint: scope.constraint,
-    args: [
-      // Nothing listens on this loopback port: every ACME request fails at once, offline.
-      `--certificatesresolvers.${RESOLVER}.acme.caserver=https://127.0.0.1:${closedPort}/directory`,
-      `--certificatesresolvers.${RESOLVER}.acme.storage={dir}/acme.json`,
-      `--certificatesresolvers.${RESOLVER}.acme.email=ops@example.test`,
-      `--certificatesresolvers.${RESOLVER}.acme.tlschallenge=true`,
-    ],
-    dynamic: { http: { routers: { ...subHttp.routers, ...pathHttp.routers }, services: { ...subHttp.services, ...pathHttp.services } } },
+  const closedPort = await freePort();
+  both = await startBothModes(runId, 'tls', {
+    domains: { sub: SUB, path: PATH },
+    composeFiles: ['docker-compose.yml', 'docker-compose.tls.yml'],
+    env: { TRAEFIK_CERTRESOLVER: RESOLVER },
+    traefik: {
+      tls: true,
+      args: [
+        // Nothing listens on this loopback port: every ACME request fails at once, offline.
+        `--certificatesresolvers.${RESOLVER}.acme.caserver=https://127.0.0.1:${closedPort}/directory`,
+        `--certificatesresolvers.${RESOLVER}.acme.storage={dir}/acme.json`,
+        `--certificatesresolvers.${RESOLVER}.acme.email=ops@example.test`,
+        `--certificatesresolvers.${RESOLVER}.acme.tlschallenge=true`,
+      ],
+    },
   });
-  const common = {
-    ...env,
-    TRAEFIK_API_URL: traefik.api,
-    USER_TEMPLATE_IMAGE: image,
-    CONTAINER_EXTRA_LABELS: scope.extraLabels,
-    CONTAINER_IDLE_TIMEOUT: '0',
-  };
-  sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: SUB } });
-  path = await startSpawner({ runId, port: pathPort, env: { ...common, BASE_DOMAIN: PATH, ROUTING_MODE: 'path' } });
-  // Traefik answers its ping before the file provider's routers are in: wait for Spawner's own.
-  await expectNoRouterErrors(traefik, SPAWNER_ROUTERS);
+  ({ traefik, sub, path } = both);
 });
 
 afterAll(async () => {
-  await sub?.stop();
-  await path?.stop();
-  await traefik?.stop();
-  await scope.remove();
+  await both?.stop();
 });
 
 describe('HTTPS labels', () => {

@@ -77,3 +77,10 @@ export function buildTestApp(
     },
   };
 }
+
+/** A person's account, and the name Spawner gives their container: `<prefix>-<username>-<id>`. */
+export function containerOf(t: TestApp, username: string) {
+  const user = t.services.users.findByUsername(username);
+  if (!user) throw new Error(`no user ${username}`);
+  return { user, name: `${t.config.containers.namePrefix}-${username}-${user.id}` };
+}

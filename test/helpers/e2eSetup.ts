@@ -1,9 +1,15 @@
 // Shared set-up for the end-to-end files: the real user-template image (built offline on the
-// stand-in base), and a per-file Docker scope so that each file's Traefik sees only its own
-// containers and the file can remove everything it made as soon as it is done.
+// stand-in base), and Spawner in both routing modes behind one real Traefik, scoped per file so
+// that each file's Traefik sees only its own containers and the file can remove everything it
+// made as soon as it is done.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { TEST_RUN_LABEL, dockerClient } from './docker.js';
+import { composeLabels, labelsToDynamic } from './composeLabels.js';
+import { TEST_FILE_LABEL, createTestNetwork, removeTestResources, scopeLabels } from './docker.js';
+import { freePort } from './ports.js';
+import { startSpawner, type RunningSpawner } from './spawnerServer.js';
+import { startTraefik, type Traefik, type TraefikOptions } from './traefik.js';
+import { expectNoRouterErrors } from './traefikChecks.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -39,60 +45,90 @@ export function buildUserTemplateImage(): string {
   return USER_TEMPLATE_TEST_IMAGE;
 }
 
-/** Second label next to the run's, naming the test file (same key as test/helpers/scope.ts). */
-export const FILE_LABEL = 'spawner.test-file';
+/** Spawner's own routers from the compose labels, renamed per mode (two Spawners, one Traefik). */
+export const SPAWNER_ROUTERS = ['spawner-sub@file', 'spawner-wake-sub@file', 'spawner-path@file', 'spawner-wake-path@file'];
 
-export interface E2eScope {
-  /** CONTAINER_EXTRA_LABELS for Spawner: its containers and volumes carry the run's and the file's label. */
-  extraLabels: string;
-  /** For startTraefik({ constraint }): this Traefik routes this file's containers only. */
-  constraint: string;
-  /** A network labelled like the containers. */
-  createNetwork(): Promise<string>;
-  /** Removes this file's containers, volumes and network (the run's teardown would too, later). */
-  remove(): Promise<void>;
+export interface BothModes {
+  /** This file's network (labelled with the run and the file), Spawner's TRAEFIK_NETWORK. */
+  network: string;
+  traefik: Traefik;
+  /** Spawner in subdomain mode, and in path mode. */
+  sub: RunningSpawner;
+  path: RunningSpawner;
+  /** Spawner's own labels from docker-compose for the subdomain-mode domain. */
+  subLabels: Record<string, string>;
+  /** Stops both Spawners and Traefik, then removes this file's containers, volumes and network. */
+  stop(): Promise<void>;
 }
 
-export function e2eScope(runId: string, file: string): E2eScope {
-  const labels = { [TEST_RUN_LABEL]: runId, [FILE_LABEL]: file };
-  const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
-  const docker = dockerClient();
-  return {
-    extraLabels: filters.label.join(','),
-    constraint: `Label(\`${FILE_LABEL}\`,\`${file}\`)`,
-    async createNetwork() {
-      const name = `spawner-test-${runId}-${file}`;
-      await docker.createNetwork({ Name: name, Driver: 'bridge', Labels: labels });
-      return name;
-    },
-    async remove() {
-      const containers = await docker.listContainers({ all: true, filters });
-      await Promise.all(
-        containers.map((c) =>
-          docker
-            .getContainer(c.Id)
-            .remove({ force: true, v: true })
-            .catch(() => undefined),
-        ),
-      );
-      const { Volumes } = await docker.listVolumes({ filters });
-      await Promise.all(
-        (Volumes ?? []).map((v) =>
-          docker
-            .getVolume(v.Name)
-            .remove()
-            .catch(() => undefined),
-        ),
-      );
-      const networks = await docker.listNetworks({ filters });
-      await Promise.all(
-        networks.map((n) =>
-          docker
-            .getNetwork(n.Id)
-            .remove()
-            .catch(() => undefined),
-        ),
-      );
-    },
+export interface BothModesOptions {
+  /** BASE_DOMAIN of the subdomain-mode Spawner and of the path-mode one. */
+  domains: { sub: string; path: string };
+  /** The compose files Spawner's own labels are read from (default: docker-compose.yml). */
+  composeFiles?: string[];
+  /** Variables for compose's interpolation and for both Spawners (e.g. TRAEFIK_CERTRESOLVER). */
+  env?: Record<string, string>;
+  /** Spawner's variables: for both, and for one mode only (applied after the common ones). */
+  spawnerEnv?: Record<string, string>;
+  subEnv?: Record<string, string>;
+  pathEnv?: Record<string, string>;
+  /** Further Traefik options (the TLS entrypoint, static flags). */
+  traefik?: Pick<TraefikOptions, 'tls' | 'args'>;
+}
+
+/**
+ * One Traefik that routes this file's containers only, and behind it two Spawners on the host
+ * (subdomain mode and path mode) reached through the routers docker-compose.yml gives Spawner,
+ * both spawning the real user-template. Resolves once Traefik shows Spawner's own routers
+ * without errors; what it started is stopped again if a step fails.
+ */
+export async function startBothModes(runId: string, file: string, options: BothModesOptions): Promise<BothModes> {
+  let traefik: Traefik | undefined;
+  let sub: RunningSpawner | undefined;
+  let path: RunningSpawner | undefined;
+  const stop = async () => {
+    await sub?.stop();
+    await path?.stop();
+    await traefik?.stop();
+    await removeTestResources(runId, file);
   };
+  try {
+    const image = buildUserTemplateImage();
+    const network = await createTestNetwork(runId, `spawner-test-${runId}-${file}`, file);
+    const [subPort, pathPort] = [await freePort(), await freePort()];
+    const env = { TRAEFIK_NETWORK: network, ...options.env };
+    const labelsFor = (domain: string) => composeLabels({ ...env, BASE_DOMAIN: domain }, options.composeFiles);
+    const subLabels = labelsFor(options.domains.sub);
+    const subHttp = labelsToDynamic(subLabels, `http://127.0.0.1:${subPort}`, (n) => `${n}-sub`);
+    const pathHttp = labelsToDynamic(labelsFor(options.domains.path), `http://127.0.0.1:${pathPort}`, (n) => `${n}-path`);
+    traefik = await startTraefik({
+      runId,
+      network,
+      constraint: `Label(\`${TEST_FILE_LABEL}\`,\`${file}\`)`,
+      ...options.traefik,
+      dynamic: { http: { routers: { ...subHttp.routers, ...pathHttp.routers }, services: { ...subHttp.services, ...pathHttp.services } } },
+    });
+    const common = {
+      ...env,
+      TRAEFIK_API_URL: traefik.api,
+      USER_TEMPLATE_IMAGE: image,
+      // Spawner's containers and volumes carry the run's and the file's label: this Traefik sees
+      // them, and stop() removes them.
+      CONTAINER_EXTRA_LABELS: scopeLabels(runId, file),
+      CONTAINER_IDLE_TIMEOUT: '0',
+      ...options.spawnerEnv,
+    };
+    sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: options.domains.sub, ...options.subEnv } });
+    path = await startSpawner({
+      runId,
+      port: pathPort,
+      env: { ...common, BASE_DOMAIN: options.domains.path, ROUTING_MODE: 'path', ...options.pathEnv },
+    });
+    // Traefik answers its ping before the file provider's routers are in: wait for Spawner's own.
+    await expectNoRouterErrors(traefik, SPAWNER_ROUTERS);
+    return { network, traefik, sub, path, subLabels, stop };
+  } catch (error) {
+    await stop().catch(() => undefined); // the first error is the one to see
+    throw error;
+  }
 }

@@ -1,9 +1,9 @@
 // Runs the real Spawner server (src/server.ts under tsx, as `npx tsx src/server.ts` does) as a
-// child process, for what only a real process shows: SIGKILL in the middle of work, and how
-// start-up fails (exit code, what reaches stderr).
+// child process, for what only a real process shows: SIGKILL in the middle of work, a graceful
+// SIGTERM, and how start-up fails (exit code, what reaches stderr).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -12,26 +12,18 @@ export interface ServerExit {
   signal: NodeJS.Signals | null;
 }
 
-/** A free loopback port (there is a small window in which another process could take it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address !== 'object') throw new Error('no port');
-  return address.port;
-}
-
 export class ServerProcess {
   stdout = '';
   stderr = '';
+  readonly url: string;
   readonly exited: Promise<ServerExit>;
   private readonly child: ChildProcess;
 
   private constructor(
     env: Record<string, string>,
-    readonly url: string,
+    readonly port: number,
   ) {
+    this.url = `http://127.0.0.1:${port}`;
     // Only what the test gives, plus PATH: no .env file and nothing from the test runner leaks in.
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
       cwd: ROOT,
@@ -46,7 +38,7 @@ export class ServerProcess {
   /** Starts the server on a free loopback port; env must hold everything else it needs. */
   static async start(env: Record<string, string>): Promise<ServerProcess> {
     const port = await freePort();
-    return new ServerProcess({ ...env, SPAWNER_PORT: String(port), SPAWNER_LISTEN_HOST: '127.0.0.1' }, `http://127.0.0.1:${port}`);
+    return new ServerProcess({ ...env, SPAWNER_PORT: String(port), SPAWNER_LISTEN_HOST: '127.0.0.1' }, port);
   }
 
   /** Starts the server and waits for it to exit by itself (start-up failures); bounded. */
@@ -81,6 +73,26 @@ export class ServerProcess {
       }
     }
     throw new Error(`server did not answer within ${timeoutMs} ms:\n${this.stderr}\n${this.stdout.slice(-2000)}`);
+  }
+
+  /** The JSON log lines (pino, LOG_LEVEL info or lower) the server has written to stdout so far, complete lines only. */
+  logLines(): Record<string, unknown>[] {
+    return this.stdout
+      .split('\n')
+      .slice(0, -1)
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  /** Resolves with the first log line matching, or rejects after `ms` with the output so far. */
+  async waitForLog(match: (line: Record<string, unknown>) => boolean, ms: number): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.logLines().find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`log line not seen within ${ms} ms; output:\n${this.stderr}\n${this.stdout.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Sends the signal (SIGKILL by default: no clean-up of any kind) and waits for the exit. */

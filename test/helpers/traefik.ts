@@ -3,11 +3,11 @@
 // containers and a file provider for routes to a Spawner that listens on the host.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { TEST_RUN_LABEL } from './docker.js';
+import { freePort } from './ports.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -20,17 +20,6 @@ export function traefikBinary(): string {
     .split('\n')
     .pop()!;
   return binary;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export interface TraefikOptions {

@@ -2,27 +2,14 @@
 // trusted TLS proxy, host-only, Path=/hub in path mode), a new id at login (no fixation), the idle
 // timeout and the absolute lifetime enforced by the server (a replayed old cookie does not work),
 // and path mode's promise that the cookie never reaches a person's service at /<name>/.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import request, { type Agent, type Response } from 'supertest';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { createTestNetwork } from '../helpers/docker.js';
+import type { TestApp } from '../helpers/app.js';
+import { appsPerFile } from '../helpers/appsPerFile.js';
 import { csrfFrom, expectRedirect, logIn, signUp, tokenFor } from '../helpers/http.js';
 
 const runId = inject('runId');
-const apps: TestApp[] = [];
-let network: string;
-
-beforeAll(async () => {
-  network = await createTestNetwork(runId, `spawner-test-${runId}-cookies`);
-});
-
-afterAll(() => apps.forEach((a) => a.close()));
-
-function build(env: Record<string, string> = {}): TestApp {
-  const t = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, ...env } });
-  apps.push(t);
-  return t;
-}
+const build = appsPerFile(runId, 'cookies');
 
 interface SetCookie {
   name: string;

@@ -2,27 +2,14 @@
 // Spawner renders (forms, dashboard, error pages), in both routing modes, is checked for inline
 // script or style (which the policy would block) and for references outside 'self'; the one
 // stylesheet is fetched. HSTS is sent only when TLS is configured.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import request, { type Agent, type Response } from 'supertest';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { createTestNetwork } from '../helpers/docker.js';
+import type { TestApp } from '../helpers/app.js';
+import { appsPerFile } from '../helpers/appsPerFile.js';
 import { csrfFrom, expectRedirect, signUp, tokenFor } from '../helpers/http.js';
 
 const runId = inject('runId');
-const apps: TestApp[] = [];
-let network: string;
-
-beforeAll(async () => {
-  network = await createTestNetwork(runId, `spawner-test-${runId}-headers`);
-});
-
-afterAll(() => apps.forEach((a) => a.close()));
-
-function build(env: Record<string, string> = {}): TestApp {
-  const t = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, ...env } });
-  apps.push(t);
-  return t;
-}
+const build = appsPerFile(runId, 'headers');
 
 function csp(response: Response): Map<string, string[]> {
   const header = String(response.headers['content-security-policy'] ?? '');

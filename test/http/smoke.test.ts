@@ -1,22 +1,15 @@
 // hackathon-starter's cheap habit: ask for every GET route Spawner has, in both routing modes,
 // logged out and logged in, and make sure none answers 5xx. The routes are read from the app's
 // router, so pages added later are covered without editing this file.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import request, { type Agent } from 'supertest';
-import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { createTestNetwork } from '../helpers/docker.js';
+import type { TestApp } from '../helpers/app.js';
+import { appsPerFile } from '../helpers/appsPerFile.js';
 import { expectRedirect, signUp } from '../helpers/http.js';
 import { listRoutes } from '../helpers/routes.js';
 
 const runId = inject('runId');
-const apps: TestApp[] = [];
-let network: string;
-
-beforeAll(async () => {
-  network = await createTestNetwork(runId, `spawner-test-${runId}-smoke`);
-});
-
-afterAll(() => apps.forEach((a) => a.close()));
+const build = appsPerFile(runId, 'smoke');
 
 describe.each([
   ['subdomain mode', {}, ''],
@@ -27,8 +20,7 @@ describe.each([
   let paths: string[];
 
   beforeAll(async () => {
-    t = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, ...env } });
-    apps.push(t);
+    t = build(env);
     person = request.agent(t.app);
     expectRedirect(await signUp(person, { username: base ? 'smoke-path' : 'smoke-sub' }, base), `${base}/dashboard`);
     const routes = listRoutes(t.app);

@@ -6,10 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import request, { type Response } from 'supertest';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { createTestNetwork, dockerClient } from '../helpers/docker.js';
+import { createTestNetwork, dockerClient, removeTestResources, scopeLabels, TEST_FILE_LABEL } from '../helpers/docker.js';
 import { csrfFrom, expectRedirect, logIn, signUp } from '../helpers/http.js';
-import { removeScoped, scopeLabels } from '../helpers/scope.js';
-import { TEST_FILE_LABEL } from '../helpers/scope.js';
 
 const runId = inject('runId');
 const docker = dockerClient();
@@ -45,7 +43,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server?.closeAllConnections();
   t?.close();
-  await removeScoped(runId, FILE);
+  await removeTestResources(runId, FILE);
 });
 
 describe('at the same moment', () => {

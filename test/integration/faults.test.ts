@@ -11,11 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import request from 'supertest';
 import { buildTestApp, uniquePrefix, type TestApp } from '../helpers/app.js';
-import { createTestNetwork, dockerClient } from '../helpers/docker.js';
+import { createTestNetwork, dockerClient, removeTestResources, scopeLabels, TEST_FILE_LABEL } from '../helpers/docker.js';
 import { DockerProxy } from '../helpers/dockerProxy.js';
 import { watchDockerEvents } from '../helpers/dockerEvents.js';
 import { csrfFrom, expectRedirect, logIn, signUp } from '../helpers/http.js';
-import { removeScoped, scopeLabels, TEST_FILE_LABEL } from '../helpers/scope.js';
 import { ServerProcess } from '../helpers/serverProcess.js';
 import { TEST_IMAGE } from '../helpers/testImage.js';
 
@@ -34,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.kill()));
-  await removeScoped(runId, FILE);
+  await removeTestResources(runId, FILE);
   rmSync(dir, { recursive: true, force: true });
 });
 

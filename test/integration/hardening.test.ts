@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { containerLogs, createTestNetwork, dockerClient } from '../helpers/docker.js';
+import { containerLogs, createTestNetwork, dockerClient, removeTestResources, scopeLabels } from '../helpers/docker.js';
 import { execIn, procStatus } from '../helpers/exec.js';
-import { removeScoped, scopeLabels } from '../helpers/scope.js';
 
 const runId = inject('runId');
 const docker = dockerClient();
@@ -56,7 +55,7 @@ afterEach(async (context) => {
 
 afterAll(async () => {
   for (const t of apps) t.close();
-  await removeScoped(runId, FILE);
+  await removeTestResources(runId, FILE);
 });
 
 describe('with the default configuration and an image whose default user is root', () => {

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import request from 'supertest';
 import { buildTestApp, type TestApp } from '../helpers/app.js';
-import { createTestNetwork, dockerClient } from '../helpers/docker.js';
+import { createTestNetwork, dockerClient, removeTestResources, scopeLabels } from '../helpers/docker.js';
 import { csrfFrom, expectRedirect, signUp } from '../helpers/http.js';
-import { removeScoped, scopeLabels } from '../helpers/scope.js';
 
 const runId = inject('runId');
 const docker = dockerClient();
@@ -49,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   t?.close();
-  await removeScoped(runId, FILE);
+  await removeTestResources(runId, FILE);
 });
 
 describe('when bob names alice’s container in his request', () => {

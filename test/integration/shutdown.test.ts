@@ -2,9 +2,8 @@
 // arrives while a signup is still being received; Spawner stops accepting connections, finishes
 // that request (bcrypt, container and all), closes the database and exits 0 within 10 s, and the
 // people's containers keep running.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, existsSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,49 +12,23 @@ import { inject } from 'vitest';
 import { createTestNetwork, dockerClient, TEST_RUN_LABEL } from '../helpers/docker.js';
 import { FormClient } from '../helpers/formClient.js';
 import { uniquePrefix } from '../helpers/app.js';
+import { ServerProcess, type ServerExit } from '../helpers/serverProcess.js';
 import { TEST_IMAGE } from '../helpers/testImage.js';
 
 const runId = inject('runId');
 const docker = dockerClient();
-const ROOT = join(import.meta.dirname, '..', '..');
 let dir: string;
 let port: number;
 let prefix: string;
-let child: ChildProcess | undefined;
-const logLines: Record<string, unknown>[] = [];
-let output = '';
+let server: ServerProcess;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address !== 'object') throw new Error('no port');
-  return address.port;
-}
-
-/** Resolves with the first log line matching, or rejects after `ms`. */
-function waitForLog(match: (line: Record<string, unknown>) => boolean, ms: number): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      const found = logLines.find(match);
-      if (found) return resolve(found);
-      if (Date.now() > deadline) return reject(new Error(`log line not seen within ${ms} ms; output:\n${output.slice(-3000)}`));
-      setTimeout(poll, 25);
-    };
-    poll();
+/** The server's exit, or a rejection once `ms` pass without one. */
+function exitWithin(exited: Promise<ServerExit>, ms: number): Promise<ServerExit> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the server did not exit within ${ms} ms`)), ms);
   });
-}
-
-function exitOf(proc: ChildProcess, ms: number): Promise<{ code: number | null; signal: string | null }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not exit within ${ms} ms`)), ms);
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
+  return Promise.race([exited, timeout]).finally(() => clearTimeout(timer));
 }
 
 function connectionRefused(): Promise<boolean> {
@@ -70,54 +43,39 @@ function connectionRefused(): Promise<boolean> {
 beforeAll(async () => {
   const network = await createTestNetwork(runId, `spawner-test-${runId}-shutdown`);
   dir = mkdtempSync(join(tmpdir(), 'spawner-shutdown-'));
-  port = await freePort();
   prefix = uniquePrefix();
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      // No .env from the working tree: everything the server sees is set here.
-      DOTENV_CONFIG_PATH: join(dir, 'none.env'),
-      NODE_ENV: 'test',
-      SECRET_KEY: 'shutdown-test-secret-key-0123456789abcdef',
-      LOG_LEVEL: 'info',
-      BASE_DOMAIN: 'shutdown.test',
-      DATABASE_PATH: join(dir, 'spawner.db'),
-      SPAWNER_PORT: String(port),
-      SPAWNER_LISTEN_HOST: '127.0.0.1',
-      TRAEFIK_NETWORK: network,
-      USER_TEMPLATE_IMAGE: TEST_IMAGE,
-      CONTAINER_NAME_PREFIX: prefix,
-      CONTAINER_EXTRA_LABELS: `${TEST_RUN_LABEL}=${runId}`,
-      BCRYPT_COST: '4',
-    },
+  // No .env from the working tree (ServerProcess points dotenv at a missing file): everything the
+  // server sees is set here.
+  server = await ServerProcess.start({
+    NODE_ENV: 'test',
+    SECRET_KEY: 'shutdown-test-secret-key-0123456789abcdef',
+    LOG_LEVEL: 'info',
+    BASE_DOMAIN: 'shutdown.test',
+    DATABASE_PATH: join(dir, 'spawner.db'),
+    TRAEFIK_NETWORK: network,
+    USER_TEMPLATE_IMAGE: TEST_IMAGE,
+    CONTAINER_NAME_PREFIX: prefix,
+    CONTAINER_EXTRA_LABELS: `${TEST_RUN_LABEL}=${runId}`,
+    BCRYPT_COST: '4',
   });
-  child.stdout!.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line.startsWith('{')) logLines.push(JSON.parse(line) as Record<string, unknown>);
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  await waitForLog((l) => l.msg === 'spawner listening', 30_000);
+  port = server.port;
+  await server.waitForLog((l) => l.msg === 'spawner listening', 30_000);
 });
 
-afterAll(() => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  await server?.kill('SIGKILL');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('SIGTERM', () => {
   it('when SIGTERM arrives during a signup, then the signup completes, new connections are refused, the process exits 0 within 10 s and containers keep running', async () => {
-    onTestFailed(() => console.error(output.slice(-5000)));
+    onTestFailed(() => console.error(`${server.stderr}\n${server.stdout.slice(-5000)}`));
     const alice = new FormClient(`http://127.0.0.1:${port}`);
     const first = await alice.signUp('alice');
     expect(first.status).toBe(303);
     expect(first.location).toBe('/dashboard');
     // Reconcile ran at start (no containers yet for this prefix).
-    expect(await waitForLog((l) => l.msg === 'reconciled containers with the database', 10_000)).toMatchObject({ matched: 0 });
+    expect(await server.waitForLog((l) => l.msg === 'reconciled containers with the database', 10_000)).toMatchObject({ matched: 0 });
 
     // Bob's signup: headers and half the body now, the rest after SIGTERM.
     const bob = new FormClient(`http://127.0.0.1:${port}`);
@@ -153,10 +111,9 @@ describe('SIGTERM', () => {
     socket.write(body.slice(0, half));
     await new Promise((resolve) => setTimeout(resolve, 200));
 
-    const exited = exitOf(child!, 10_000);
     const signalledAt = Date.now();
-    child!.kill('SIGTERM');
-    await waitForLog((l) => l.msg === 'shutting down; people’s containers keep running', 5_000);
+    const exited = exitWithin(server.kill('SIGTERM'), 10_000);
+    await server.waitForLog((l) => l.msg === 'shutting down; people’s containers keep running', 5_000);
     // Not accepting any more, while bob's request is still open.
     expect(await connectionRefused()).toBe(true);
     expect(answer).toBe('');
@@ -171,7 +128,7 @@ describe('SIGTERM', () => {
     expect(answer).toMatch(/\r\nLocation: \/dashboard\r\n/i);
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(exitMs).toBeLessThan(10_000);
-    expect(logLines.map((l) => l.msg)).toContain('stopped');
+    expect(server.logLines().map((l) => l.msg)).toContain('stopped');
     // No waiting for idle keep-alive connections (5 s each) once the last answer is out.
     expect(exitedAt - answeredAt).toBeLessThan(2500);
     console.info(`exit ${exitMs} ms after SIGTERM, ${exitedAt - answeredAt} ms after the last answer`);
