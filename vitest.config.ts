@@ -9,7 +9,7 @@ export default defineConfig({
     globalSetup: ['test/globalSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    reporters: ['default', './test/summaryReporter.ts'],
     projects: [
       {
         extends: true,
