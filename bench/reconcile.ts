@@ -10,8 +10,7 @@ import { MANAGED_LABEL } from '../src/containers/labels.js';
 import { openDatabase } from '../src/db/database.js';
 import { UserRepository } from '../src/db/users.js';
 import { createLogger } from '../src/logger.js';
-import { freePort } from '../test/helpers/traefik.js';
-import { mapLimit, sleep, type BenchContext } from './lib/context.js';
+import { freePort, mapLimit, sleep, type BenchContext } from './lib/context.js';
 import { configFor, SpawnerProcess } from './lib/spawner.js';
 import { since, summarize } from './lib/stats.js';
 

@@ -6,8 +6,7 @@
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { buildTestImages, TEST_IMAGE } from '../test/helpers/testImage.js';
-import { freePort } from '../test/helpers/traefik.js';
-import { BenchContext } from './lib/context.js';
+import { BenchContext, freePort } from './lib/context.js';
 import { imageFacts } from './lib/raw.js';
 import { formatTable, writeResults } from './lib/report.js';
 import { configFor, SpawnerProcess, spawnerEnv } from './lib/spawner.js';
@@ -95,8 +94,8 @@ async function main(): Promise<void> {
       await ctx.stop(fast);
     }
   });
-  await phase('paused', () => benchPaused(ctx, { traefik, config, facts }));
   await ctx.stop(spawner);
+  await phase('paused', () => benchPaused(ctx, { traefik, config, facts, port: spawnerPort, env: baseEnv, dir: ctx.dir }));
 
   await phase('login', async () => {
     const login = await SpawnerProcess.start(ctx, spawnerPort, { ...baseEnv, BCRYPT_COST: '12' });
@@ -109,14 +108,9 @@ async function main(): Promise<void> {
 
   const latencyDb = join(ctx.dir, 'latency.db');
   const latencyEnv = { ...baseEnv, DATABASE_PATH: latencyDb, IDLE_SWEEP_INTERVAL: '5s', CONTAINER_IDLE_TIMEOUT: '1h' };
-  let crowd: SpawnerProcess | undefined;
-  await phase('latency', async () => {
-    crowd = await SpawnerProcess.start(ctx, spawnerPort, latencyEnv);
-    await benchLatency(ctx, { spawner: crowd, dbPath: latencyDb });
-  });
-  await phase('activity', () => benchActivity(ctx, { traefik, spawnerPort }));
-  if (crowd) await ctx.stop(crowd);
+  await phase('latency', () => benchLatency(ctx, { port: spawnerPort, env: latencyEnv, dbPath: latencyDb }));
   await ctx.stop(traefik);
+  await phase('activity', () => benchActivity(ctx, { spawnerPort }));
 
   await phase('reconcile', () => benchReconcile(ctx, { facts, env: baseEnv }));
 }

@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { freePort, traefikBinary } from '../../test/helpers/traefik.js';
+import { traefikBinary } from '../../test/helpers/traefik.js';
 import { spawnerRoutes } from '../../test/helpers/spawnerServer.js';
-import { BENCH_LABEL, sleep, type BenchContext, type Stoppable } from './context.js';
+import { BENCH_LABEL, freePort, sleep, type BenchContext, type Stoppable } from './context.js';
 import { BENCH_DOMAIN } from './spawner.js';
 
 export interface BenchTraefikOptions {
