@@ -3,7 +3,10 @@
 // stop it looks for open connections and moving bytes, so a long download or a quiet websocket
 // keeps a service alive. When in doubt (metrics unreachable, first look) it stops nothing.
 import type { Logger } from '../logger.js';
-import type { UserRepository } from '../db/users.js';
+import type { User, UserRepository } from '../db/users.js';
+
+/** How many idle candidates one sweep examines at the same time. */
+const PROBE_CONCURRENCY = 4;
 import type { ContainerManager } from '../containers/manager.js';
 import type { ActivityTracker } from './activity.js';
 import type { RequestCounter } from './traefikMetrics.js';
@@ -66,7 +69,7 @@ export class IdleSweeper {
   }
 
   private async doSweep(): Promise<SweepReport> {
-    const { containers, activity, probe, logger, idleTimeoutMs } = this.deps;
+    const { containers, activity, logger, idleTimeoutMs } = this.deps;
     const report: SweepReport = { checked: 0, stopped: [], paused: [], keptByConnections: [] };
     const { pauseAfterMs } = this.deps;
     const now = this.now();
@@ -81,6 +84,9 @@ export class IdleSweeper {
       }
     }
     const managed = await containers.listManaged();
+    // One query for everyone instead of one per container: the sweep must not stall the server.
+    const users = new Map(this.deps.users.all().map((u) => [u.id, u]));
+    const candidates: { container: (typeof managed)[number]; user: User; name: string; idle: number; stage: 'pause' | 'stop' }[] = [];
     for (const container of managed) {
       const userId = Number(container.Labels['spawner.user_id']);
       const name = container.Names[0]?.replace(/^\//, '') ?? '';
@@ -91,7 +97,7 @@ export class IdleSweeper {
         this.lastCounts.set(name, count);
         if (before !== undefined && count !== before) activity.touch(userId, now);
       }
-      const user = this.deps.users.findById(userId);
+      const user = users.get(userId);
       // Another Spawner on the same engine (other prefix or database) owns containers too.
       if (!user || containers.nameFor(user) !== name) continue;
       report.checked++;
@@ -105,37 +111,49 @@ export class IdleSweeper {
       if (idleTimeoutMs <= 0 || report.skipped) continue;
       if (container.State === 'paused') {
         // Frozen since it was found quiet; nothing could use it without waking it first.
-        if (idle >= idleTimeoutMs) {
-          await containers.stop(user);
-          report.stopped.push(name);
-          logger.info({ container: name, idleSeconds: Math.round(idle / 1000) }, 'stopped idle paused container');
-        }
+        if (idle >= idleTimeoutMs) candidates.push({ container, user, name, idle, stage: 'stop' });
         continue;
       }
       const stage = idle >= idleTimeoutMs ? 'stop' : pauseAfterMs > 0 && idle >= pauseAfterMs ? 'pause' : null;
-      if (!stage) continue;
-      const use = await probe.check(container.Id).catch(() => 'unknown' as const);
-      if (use !== 'quiet') {
-        if (use === 'in-use') {
-          activity.touch(userId, now);
-          report.keptByConnections.push(name);
-        }
-        continue;
-      }
-      probe.forget(container.Id);
-      if (stage === 'pause') {
-        await containers.pause(user);
-        report.paused.push(name);
-        logger.info({ container: name, idleSeconds: Math.round(idle / 1000) }, 'paused idle container');
-        continue;
-      }
-      await containers.stop(user);
-      report.stopped.push(name);
-      logger.info({ container: name, idleSeconds: Math.round(idle / 1000) }, 'stopped idle container');
+      if (stage) candidates.push({ container, user, name, idle, stage });
+    }
+    // A few at a time: when many people leave at once, one slow container must not hold up the rest.
+    for (let i = 0; i < candidates.length; i += PROBE_CONCURRENCY) {
+      await Promise.all(candidates.slice(i, i + PROBE_CONCURRENCY).map((c) => this.settle(c, now, report)));
     }
     // Traefik keeps routing to paused containers until something makes it re-read Docker.
     if (report.paused.length > 0) await this.deps.nudge.nudge();
     activity.flush(this.deps.users);
     return report;
+  }
+
+  /** Pauses or stops one candidate unless it turns out to be in use after all. */
+  private async settle(
+    c: { container: { Id: string; State: string }; user: User; name: string; idle: number; stage: 'pause' | 'stop' },
+    now: number,
+    report: SweepReport,
+  ): Promise<void> {
+    const { containers, activity, probe, logger } = this.deps;
+    const seconds = Math.round(c.idle / 1000);
+    if (c.container.State === 'running') {
+      const use = await probe.check(c.container.Id).catch(() => 'unknown' as const);
+      if (use !== 'quiet') {
+        if (use === 'in-use') {
+          activity.touch(c.user.id, now);
+          report.keptByConnections.push(c.name);
+        }
+        return;
+      }
+      probe.forget(c.container.Id);
+    }
+    if (c.stage === 'pause') {
+      await containers.pause(c.user);
+      report.paused.push(c.name);
+      logger.info({ container: c.name, idleSeconds: seconds }, 'paused idle container');
+      return;
+    }
+    await containers.stop(c.user);
+    report.stopped.push(c.name);
+    logger.info({ container: c.name, idleSeconds: seconds }, 'stopped idle container');
   }
 }
