@@ -1,6 +1,7 @@
 // Builds a Spawner app for a test: a fresh SQLite file migrated by the production migrations, the
 // real wiring, and either the real Docker engine or a given fake.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { inject } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -54,7 +55,9 @@ export function buildTestApp(
   } = {},
 ): TestApp {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'spawner-test-'));
-  const extraLabels = options.runId ? `${TEST_RUN_LABEL}=${options.runId}` : undefined;
+  // Every container a test app creates carries the run's label, so the run's teardown removes it.
+  const runId = options.runId ?? inject('runId');
+  const extraLabels = `${TEST_RUN_LABEL}=${runId}`;
   const config = loadConfig(testEnv({ CONTAINER_EXTRA_LABELS: extraLabels, ...options.env }, dir));
   const logger = createLogger({
     level: options.logDestination ? 'debug' : config.logLevel,
