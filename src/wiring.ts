@@ -57,7 +57,9 @@ export function createServices(parts: {
     logger.child({ component: 'containers' }),
   );
   // Traefik ignores unpause: after waking a paused service, make it route to the service again.
-  containers.onUnpaused(() => void nudge.nudge());
+  // A moment later, so the nudge container's restart does not compete with the wake itself;
+  // Spawner forwards the person's requests until Traefik has the route back.
+  containers.onUnpaused(() => setTimeout(() => void nudge.nudge(), 250).unref());
   return {
     config,
     logger,
