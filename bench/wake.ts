@@ -95,21 +95,7 @@ export async function benchWake(
 ): Promise<void> {
   const { spawner, traefik, config, label } = deps;
   const perFlow = ctx.size(6, 3);
-  const peek = new DbPeek(deps.dbPath);
-  const people: { username: string; name: string; flow: 'browser' | 'program' }[] = [];
-  try {
-    for (let i = 0; i < perFlow * 2; i++) {
-      const username = `wk${label[0]}${i}-${ctx.runId}`;
-      await signUp(new SessionClient('127.0.0.1', spawner.port), username);
-      people.push({
-        username,
-        name: `${config.containers.namePrefix}-${username}-${peek.userId(username)}`,
-        flow: i % 2 === 0 ? 'browser' : 'program',
-      });
-    }
-  } finally {
-    peek.close();
-  }
+  const people = await signUpPeople(spawner.port, deps.dbPath, config, perFlow * 2, (i) => `wk${label[0]}${i}-${ctx.runId}`);
   // The raw baseline's own container, same spec.
   const raw = await createRawContainer(ctx.docker, config, deps.facts, {
     id: 910_000 + (label === 'fast' ? 1 : 0),
@@ -235,21 +221,7 @@ export async function benchPaused(
   const samples: WakeSample[] = [];
   try {
     const perFlow = ctx.size(4, 2);
-    const peek = new DbPeek(dbPath);
-    const people: { username: string; name: string; flow: 'browser' | 'program' }[] = [];
-    try {
-      for (let i = 0; i < perFlow * 2; i++) {
-        const username = `pz${i}-${ctx.runId}`;
-        await signUp(new SessionClient('127.0.0.1', spawner.port), username);
-        people.push({
-          username,
-          name: `${config.containers.namePrefix}-${username}-${peek.userId(username)}`,
-          flow: i % 2 === 0 ? 'browser' : 'program',
-        });
-      }
-    } finally {
-      peek.close();
-    }
+    const people = await signUpPeople(spawner.port, dbPath, config, perFlow * 2, (i) => `pz${i}-${ctx.runId}`);
     await waitFor(
       async () => {
         const states = await Promise.all(people.map(async (p) => (await ctx.docker.getContainer(p.name).inspect()).State.Paused));
@@ -325,4 +297,30 @@ async function rawPausedFloor(ctx: BenchContext, deps: { traefik: BenchTraefik; 
   }
   await container.remove({ force: true });
   return { direct, viaTraefik, traefikFailures };
+}
+
+/** Signs `count` people up over HTTP; even ones wake as browsers, odd ones as programs. */
+async function signUpPeople(
+  port: number,
+  dbPath: string,
+  config: { containers: { namePrefix: string } },
+  count: number,
+  usernameOf: (i: number) => string,
+): Promise<{ username: string; name: string; flow: 'browser' | 'program' }[]> {
+  const peek = new DbPeek(dbPath);
+  const people: { username: string; name: string; flow: 'browser' | 'program' }[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const username = usernameOf(i);
+      await signUp(new SessionClient('127.0.0.1', port), username);
+      people.push({
+        username,
+        name: `${config.containers.namePrefix}-${username}-${peek.userId(username)}`,
+        flow: i % 2 === 0 ? 'browser' : 'program',
+      });
+    }
+  } finally {
+    peek.close();
+  }
+  return people;
 }
