@@ -205,6 +205,11 @@ export class ContainerManager {
   private async inspectStatus(person: Person): Promise<ContainerStatus> {
     const info = await this.engine.inspectContainer(this.nameFor(person));
     if (!info) return { state: 'missing', name: this.nameFor(person), detail: 'No container yet.' };
+    return this.statusOf(person, info);
+  }
+
+  /** The status Docker reported, after remembering the container's id for the person. */
+  private statusOf(person: Person, info: ContainerInspect): ContainerStatus {
     this.recorder.recordContainer(person.id, { id: info.Id, name: this.nameFor(person) });
     return statusFromInspect(info);
   }
@@ -239,6 +244,9 @@ export class ContainerManager {
       await this.unpause(person, info.Id);
     } else if (!info.State.Running || info.State.Restarting) {
       await this.start(info.Id, name);
+    } else {
+      // Already running (every login and wake of a running service): what we read is current.
+      return this.statusOf(person, info);
     }
     return this.inspectStatus(person);
   }
