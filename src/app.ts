@@ -156,8 +156,9 @@ export function createApp(deps: AppDeps): express.Express {
   });
   spawner.get('/', (req, res) => res.redirect(303, req.isAuthenticated() ? `${base}/dashboard` : `${base}/login`));
   spawner.use(authRoutes({ accounts: deps.accounts, workspace: deps.workspace, passport: deps.passport, csrf, limits, base }));
-  spawner.use(dashboardRoutes({ workspace: deps.workspace, csrf, requireLogin: requireLogin(`${base}/login`), base }));
-  spawner.use(accountRoutes({ workspace: deps.workspace, users: deps.users, csrf, requireLogin: requireLogin(`${base}/login`), base }));
+  const loginRequired = requireLogin(`${base}/login`);
+  spawner.use(dashboardRoutes({ workspace: deps.workspace, csrf, requireLogin: loginRequired, base }));
+  spawner.use(accountRoutes({ workspace: deps.workspace, users: deps.users, csrf, requireLogin: loginRequired, base }));
 
   if (base) {
     // Path mode: the bare domain leads to Spawner's pages.
