@@ -41,13 +41,38 @@ export function forwardToService(
   headers['x-forwarded-proto'] = req.protocol;
   headers['x-forwarded-for'] = [req.get('x-forwarded-for'), req.socket.remoteAddress].filter(Boolean).join(', ');
 
+  // Node's client sends a GET/HEAD/DELETE/OPTIONS body without framing unless told to: the body's
+  // bytes would then reach the service as a second request. Keep the client's chunked framing.
+  if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+
+  const badGateway = () => {
+    if (!res.headersSent) res.status(502).type('text/plain').send('The service did not answer. Please reload.\n');
+    else res.destroy();
+  };
   const upstream = httpRequest({ host: address.host, port: address.port, method: req.method, path, headers }, (answer) => {
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
     }
-    res.writeHead(answer.statusCode ?? 502, out);
+    // A person's service may answer anything; writeHead throws on statuses outside 100-999 (and
+    // nothing here could catch it later), and a 1xx is no final answer to forward.
+    const status = answer.statusCode ?? 0;
+    if (status < 200 || status > 599) {
+      answer.destroy();
+      return badGateway();
+    }
+    try {
+      res.writeHead(status, out);
+    } catch {
+      answer.destroy();
+      return badGateway();
+    }
     answer.pipe(res);
+  });
+  // A 101 without an upgrade listener would leave the request hanging: there is no upgrade here.
+  upstream.on('upgrade', (_answer, socket) => {
+    socket.destroy();
+    badGateway();
   });
   // A stopped container's address does not even refuse: give up on connecting after 3 s, on a
   // silent answer after a minute.
@@ -57,8 +82,7 @@ export function forwardToService(
   });
   upstream.on('error', () => {
     options.onUnreachable?.();
-    if (!res.headersSent) res.status(502).type('text/plain').send('The service did not answer. Please reload.\n');
-    else res.destroy();
+    badGateway();
   });
   req.on('aborted', () => upstream.destroy());
   req.pipe(upstream);
