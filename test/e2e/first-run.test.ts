@@ -175,7 +175,12 @@ describe("README's start command on a fresh host", () => {
     expect(dashboard.text).toContain(`href="${link}"`);
     expect(dashboard.text).toContain('data-state="running"');
 
-    const service = new FormClient(`http://127.0.0.1:${port}`, { host: new URL(link).host, accept: 'text/html' });
+    // With a browser's User-Agent: requests without one are taken for bots and wake nothing.
+    const service = new FormClient(`http://127.0.0.1:${port}`, {
+      host: new URL(link).host,
+      accept: 'text/html',
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) first-run test',
+    });
     // A browser would show the starting page and reload; wait the same way, bounded.
     const page = await waitFor(
       'the service link never gave the template page',
