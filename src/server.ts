@@ -11,6 +11,7 @@ import { resolveSessionSecret } from './secret.js';
 import { createServices, type Services } from './wiring.js';
 import { createApp } from './app.js';
 import { reconcileOnStart } from './reconcile.js';
+import { ensureNetwork } from './containers/prepare.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     'spawner listening',
   );
   // In the background: a Docker engine that is down or slow must not hold up start-up.
+  void ensureNetwork(engine, config.traefik.network, logger);
   void reconcileOnStart({ containers: services.containers, users: services.users, database, config, logger });
 }
 

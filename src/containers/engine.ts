@@ -34,6 +34,8 @@ export interface DockerEngine {
   /** The image's id and configured user ('' for root), or null when the image is not on the host. */
   inspectImage(ref: string): Promise<{ id: string; user: string } | null>;
   networkExists(name: string): Promise<boolean>;
+  /** Creates a bridge network; false when one of that name exists already (409). */
+  createNetwork(name: string, labels: Record<string, string>): Promise<boolean>;
   /** Runs a short command in a running container and returns its exit code and output. */
   exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }>;
   /** Bytes received + sent on the container's network interfaces so far, or null if unknown. */
@@ -187,6 +189,14 @@ export class DockerodeEngine implements DockerEngine {
 
   networkExists(name: string): Promise<boolean> {
     return call<boolean>(async () => (await this.docker.getNetwork(name).inspect(), true), { 404: () => false });
+  }
+
+  createNetwork(name: string, labels: Record<string, string>): Promise<boolean> {
+    // CheckDuplicate: before API 1.44 Docker would otherwise create a second network of the same name.
+    return call<boolean>(
+      async () => (await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels }), true),
+      { 409: () => false },
+    );
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
