@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     'spawner listening',
   );
   // In the background: a Docker engine that is down or slow must not hold up start-up.
-  void ensureNetwork(engine, config.traefik.network, logger);
+  void ensureNetwork(engine, config.traefik.network, logger, config.containers.extraLabels);
   void reconcileOnStart({ containers: services.containers, users: services.users, database, config, logger });
 }
 

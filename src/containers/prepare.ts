@@ -16,6 +16,8 @@ export async function ensureNetwork(
   engine: Pick<DockerEngine, 'networkExists' | 'createNetwork'>,
   name: string,
   logger: Logger,
+  /** CONTAINER_EXTRA_LABELS: everything Spawner creates carries them (and tests find it by them). */
+  extraLabels: Readonly<Record<string, string>> = {},
 ): Promise<NetworkOutcome> {
   const log = logger.child({ component: 'prepare', network: name });
   try {
@@ -24,7 +26,7 @@ export async function ensureNetwork(
       return 'present';
     }
     // false: someone created it between the two calls, which is just as good.
-    if (await engine.createNetwork(name, { [MANAGED_NETWORK_LABEL]: 'true' })) {
+    if (await engine.createNetwork(name, { ...extraLabels, [MANAGED_NETWORK_LABEL]: 'true' })) {
       log.info('created the missing Docker network people’s containers join (a bridge network); a real Traefik must watch this network');
       return 'created';
     }
