@@ -15,15 +15,10 @@ import type { PassportInstance } from './auth/passport.js';
 import type { WorkspaceService } from './services/workspace.js';
 import type { HealthService } from './services/health.js';
 import type { WakeService } from './lifecycle/wake.js';
-import { wakeHandler } from './routes/wake.js';
 import type { UserRepository } from './db/users.js';
-import { authRoutes } from './routes/auth.js';
-import { dashboardRoutes } from './routes/dashboard.js';
-import { accountRoutes } from './routes/account.js';
-import { healthRoutes } from './routes/health.js';
 import { exposeFlash } from './middleware/flash.js';
-import { enforceSessionLifetime, requireLogin } from './middleware/auth.js';
-import { errorHandler, notFound } from './middleware/errors.js';
+import { enforceSessionLifetime } from './middleware/auth.js';
+import { mountRoutes } from './routes/index.js';
 import { createRateLimits, type RateLimitStore } from './middleware/rateLimits.js';
 
 export const SESSION_COOKIE = 'spawner.sid';
@@ -94,22 +89,14 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  // Requests addressed to a person's service reach Spawner only through Traefik's fallback route,
-  // that is when the service is asleep: wake it. Before /health, since alice.<domain>/health is hers.
-  app.use(wakeHandler({ config, users: deps.users, wake: deps.wake, reserved: deps.reservedNames }));
-
-  // /health answers at the root in both modes: Docker's HEALTHCHECK and monitors know one address.
-  app.use(healthRoutes(deps.health));
-
-  const spawner = express.Router();
-  spawner.use('/static', express.static(join(projectRoot(), 'public'), { maxAge: '1h', index: false }));
+  const spawner: RequestHandler[] = [];
   // Pages carry CSRF tokens and personal state: never from a cache, not even the back button's.
-  spawner.use((_req, res, next) => {
+  spawner.push((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  spawner.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
-  spawner.use(
+  spawner.push(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
+  spawner.push(
     session({
       name: SESSION_COOKIE,
       secret: deps.sessionSecret,
@@ -128,47 +115,31 @@ export function createApp(deps: AppDeps): express.Express {
       },
     }),
   );
-  spawner.use((_req, res, next) => {
+  spawner.push((_req, res, next) => {
     res.locals.sessionCookieName = SESSION_COOKIE;
     res.locals.sessionCookiePath = base || '/';
     next();
   });
-  spawner.use(enforceSessionLifetime(config.session.maxAgeMs));
-  spawner.use(deps.passport.initialize());
-  spawner.use(deps.passport.session());
+  spawner.push(enforceSessionLifetime(config.session.maxAgeMs));
+  spawner.push(deps.passport.initialize());
+  spawner.push(deps.passport.session());
 
   const { csrfSynchronisedProtection, generateToken } = csrfSync({
     getTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
   });
-  const csrf: RequestHandler = csrfSynchronisedProtection;
-  spawner.use((req, res, next) => {
+  spawner.push((req, res, next) => {
     res.locals.currentUser = req.user;
     // Every page may render a form (including a form re-rendered after a failed POST).
     if (req.session) res.locals.csrfToken = generateToken(req);
     next();
   });
-  spawner.use(exposeFlash);
+  spawner.push(exposeFlash);
 
   const limits = createRateLimits({
     ...config.rateLimits,
     ...(deps.rateLimitStoreFor ? { storeFor: deps.rateLimitStoreFor } : {}),
     accountOf: (login) => deps.users.findByLogin(login)?.id,
   });
-  spawner.get('/', (req, res) => res.redirect(303, req.isAuthenticated() ? `${base}/dashboard` : `${base}/login`));
-  spawner.use(authRoutes({ accounts: deps.accounts, workspace: deps.workspace, passport: deps.passport, csrf, limits, base }));
-  const loginRequired = requireLogin(`${base}/login`);
-  spawner.use(dashboardRoutes({ workspace: deps.workspace, csrf, requireLogin: loginRequired, base }));
-  spawner.use(accountRoutes({ workspace: deps.workspace, users: deps.users, csrf, requireLogin: loginRequired, base }));
-
-  if (base) {
-    // Path mode: the bare domain leads to Spawner's pages.
-    app.get('/', (_req, res) => res.redirect(303, `${base}/`));
-    app.use(base, spawner);
-  } else {
-    app.use(spawner);
-  }
-
-  app.use(notFound);
-  app.use(errorHandler);
+  mountRoutes(app, { ...deps, pageMiddleware: spawner, csrf: csrfSynchronisedProtection, limits });
   return app;
 }

@@ -1,50 +1,170 @@
-// The error types Spawner throws. One middleware (middleware/errors.ts) turns them into pages or
-// JSON; handlers throw and never write 500 responses by hand.
+// The error types Spawner throws. Each has a status and a stable code; one middleware
+// (middleware/errors.ts) turns them into a page, `{"error": code, "message": text}` or plain text.
+// Handlers throw (or pass to next) and never write a 4xx or 5xx response by hand.
+
+/** A page to render instead of the generic error page: the form again, with its field messages. */
+export interface ErrorPage {
+  view: string;
+  locals: Record<string, unknown>;
+}
+
+export interface AppErrorOptions {
+  cause?: unknown;
+  /** Replaces the default text shown to the person. */
+  publicMessage?: string;
+  page?: ErrorPage;
+  /** Headers the answer carries (Allow, Retry-After). */
+  headers?: Record<string, string>;
+  /** Title of the generic error page. */
+  title?: string;
+}
 
 export class AppError extends Error {
   readonly status: number = 500;
+  readonly code: string = 'internal_error';
+  readonly page: ErrorPage | undefined;
+  readonly headers: Record<string, string>;
+  readonly title: string | undefined;
+  private readonly shown: string | undefined;
+
+  constructor(message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.page = options.page;
+    this.headers = options.headers ?? {};
+    this.title = options.title;
+    this.shown = options.publicMessage;
+  }
+
   /** Safe to show to the person; the message of a plain Error never is. */
   get publicMessage(): string {
-    return 'Something went wrong on our side.';
+    return this.shown ?? this.defaultMessage();
   }
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
+
+  protected defaultMessage(): string {
+    return 'Something went wrong on our side.';
   }
 }
 
+/** What a person typed does not pass the rules; `fields` has a message per form field. */
 export class ValidationError extends AppError {
-  override readonly status = 400;
-  constructor(readonly fields: Record<string, string>) {
-    super(Object.values(fields).join(' '));
+  override readonly status = 422;
+  override readonly code = 'invalid_input';
+  constructor(
+    readonly fields: Record<string, string>,
+    options: AppErrorOptions = {},
+  ) {
+    super(Object.values(fields).join(' '), options);
   }
-  override get publicMessage(): string {
+  protected override defaultMessage(): string {
     return this.message;
   }
 }
 
-export class NotFound extends AppError {
-  override readonly status = 404;
-  override get publicMessage(): string {
-    return 'There is nothing here.';
+/** The request itself is malformed (a parser refused it). */
+export class BadRequest extends AppError {
+  override readonly status = 400;
+  override readonly code = 'bad_request';
+  protected override defaultMessage(): string {
+    return 'This request could not be understood.';
+  }
+}
+
+/** No session, or the login did not match. */
+export class Unauthorized extends AppError {
+  override readonly status = 401;
+  override readonly code: string = 'login_required';
+  protected override defaultMessage(): string {
+    return 'Your session has ended. Please log in again.';
+  }
+}
+
+export class LoginFailed extends Unauthorized {
+  override readonly code = 'login_failed';
+  protected override defaultMessage(): string {
+    return 'That username or password is not right.';
   }
 }
 
 export class Forbidden extends AppError {
   override readonly status = 403;
-  override get publicMessage(): string {
+  override readonly code: string = 'forbidden';
+  protected override defaultMessage(): string {
     return 'This request was refused.';
+  }
+}
+
+export class CsrfFailed extends Forbidden {
+  override readonly code = 'csrf_failed';
+  protected override defaultMessage(): string {
+    return 'This form has expired or did not come from this site. Please reload the page and try again.';
+  }
+}
+
+export class NotFound extends AppError {
+  override readonly status = 404;
+  override readonly code: string = 'not_found';
+  protected override defaultMessage(): string {
+    return 'There is nothing here.';
+  }
+}
+
+export class MethodNotAllowed extends AppError {
+  override readonly status = 405;
+  override readonly code = 'method_not_allowed';
+  constructor(allowed: readonly string[]) {
+    super(`allowed: ${allowed.join(', ')}`, { headers: { Allow: allowed.join(', ') }, title: 'Method not allowed' });
+  }
+  protected override defaultMessage(): string {
+    return 'This address does not accept that kind of request.';
   }
 }
 
 export class Conflict extends AppError {
   override readonly status = 409;
+  override readonly code = 'conflict';
+}
+
+export class PayloadTooLarge extends AppError {
+  override readonly status = 413;
+  override readonly code = 'payload_too_large';
+  protected override defaultMessage(): string {
+    return 'What you sent is too large.';
+  }
+}
+
+/** A rate limit or a capacity cap was reached; `retryAfterSeconds` tells when to try again. */
+export class TooManyRequests extends AppError {
+  override readonly status = 429;
+  override readonly code = 'rate_limited';
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(message, {
+      publicMessage: message,
+      title: 'Too many attempts',
+      ...(retryAfterSeconds !== undefined ? { headers: { 'Retry-After': String(retryAfterSeconds) } } : {}),
+    });
+  }
+}
+
+/** Spawner cannot serve this right now (a service asleep for bots, a wake that failed). */
+export class ServiceUnavailable extends AppError {
+  override readonly status = 503;
+  override readonly code: string = 'unavailable';
+  constructor(code: string, message: string, retryAfterSeconds?: number, options: AppErrorOptions = {}) {
+    super(message, {
+      publicMessage: message,
+      ...options,
+      ...(retryAfterSeconds !== undefined ? { headers: { 'Retry-After': String(retryAfterSeconds) } } : {}),
+    });
+    this.code = code;
+  }
 }
 
 /** The Docker engine could not be reached or timed out. */
 export class DockerUnavailable extends AppError {
   override readonly status = 503;
-  override get publicMessage(): string {
+  override readonly code = 'docker_unavailable';
+  protected override defaultMessage(): string {
     return 'The container engine is not reachable right now. Please try again in a moment.';
   }
 }
@@ -52,6 +172,7 @@ export class DockerUnavailable extends AppError {
 /** Docker answered, but refused what Spawner asked (missing image, missing network, …). */
 export class ContainerError extends AppError {
   override readonly status = 502;
+  override readonly code = 'container_error';
   constructor(
     message: string,
     readonly publicReason: string,
@@ -59,7 +180,7 @@ export class ContainerError extends AppError {
   ) {
     super(message, options);
   }
-  override get publicMessage(): string {
+  protected override defaultMessage(): string {
     return this.publicReason;
   }
 }

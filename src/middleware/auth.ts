@@ -1,12 +1,13 @@
 // Gatekeepers for pages that need a logged-in person, and the absolute session lifetime.
 import type { RequestHandler } from 'express';
+import { Unauthorized } from '../errors.js';
 
 export function requireLogin(loginPath: string): RequestHandler {
   return (req, res, next) => {
     if (req.isAuthenticated()) return next();
+    // A page: go and log in. A form sent after the session ended: say so.
     if (req.method === 'GET') return res.redirect(303, loginPath);
-    res.status(401);
-    return res.render('errors/error', { title: 'Please log in', message: 'Your session has ended. Please log in again.', status: 401 });
+    return next(new Unauthorized('no session'));
   };
 }
 
@@ -20,13 +21,5 @@ export function enforceSessionLifetime(maxAgeMs: number, now: () => number = Dat
       return;
     }
     next();
-  };
-}
-
-/** Answers 405 with the methods a path does accept. */
-export function methodNotAllowed(allowed: string[]): RequestHandler {
-  return (_req, res) => {
-    res.set('Allow', allowed.join(', ')).status(405);
-    res.render('errors/error', { title: 'Method not allowed', message: 'This address does not accept that kind of request.', status: 405 });
   };
 }

@@ -1,52 +1,68 @@
-// The end of the middleware chain: 404 for unknown addresses, and one error handler that maps
-// every error to a status and a page (or JSON), logs it, and never shows a stack trace.
+// The end of the middleware chain: 404 for unknown addresses, and the one error handler. Every
+// 4xx and 5xx Spawner answers passes through here: it maps the error to a status and a stable
+// code, logs it, and answers as the client asked: a page (the generic one, or the error's own,
+// e.g. a form with its field messages), `{"error": code, "message": text}`, or plain text. Never
+// a stack trace.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { AppError } from '../errors.js';
+import { AppError, BadRequest, CsrfFailed, NotFound, PayloadTooLarge, ServiceUnavailable } from '../errors.js';
 
-function wantsJson(req: Request): boolean {
-  return req.path === '/health' || req.path.startsWith('/api/') || req.accepts(['html', 'json']) === 'json';
+type Answer = 'page' | 'json' | 'text';
+
+function answerKind(req: Request): Answer {
+  if (req.path === '/health' || req.path.startsWith('/api/') || req.baseUrl.endsWith('/api')) return 'json';
+  const kind = req.accepts(['html', 'json', 'text']);
+  return kind === 'json' ? 'json' : kind === 'html' ? 'page' : 'text';
 }
 
-export const notFound: RequestHandler = (req, res) => {
-  res.status(404);
-  if (wantsJson(req)) return res.json({ error: 'not_found', message: 'There is nothing here.' });
-  return res.render('errors/error', { title: 'Page not found', message: 'There is nothing at this address.', status: 404 });
-};
+export const notFound: RequestHandler = (req, _res, next) =>
+  // Pages say where; programs get the same words as every other not_found.
+  next(new NotFound('no route', answerKind(req) === 'page' ? { publicMessage: 'There is nothing at this address.' } : {}));
 
 interface HttpishError {
   status?: number;
   statusCode?: number;
-  expose?: boolean;
   type?: string;
   code?: string;
 }
 
-/** Status and a message safe to show, for our own errors and for those of Express' parsers. */
-function describe(error: unknown): { status: number; message: string } {
-  if (error instanceof AppError) return { status: error.status, message: error.publicMessage };
+/** Our own errors as they are; those of Express' parsers and csrf-sync as the AppError they mean. */
+function asAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
   const e = (error ?? {}) as HttpishError;
   const status = e.status ?? e.statusCode;
-  if (e.code === 'EBADCSRFTOKEN')
-    return { status: 403, message: 'This form has expired or did not come from this site. Please reload the page and try again.' };
-  if (e.type === 'entity.too.large') return { status: 413, message: 'What you sent is too large.' };
-  if (typeof status === 'number' && status >= 400 && status < 500) return { status, message: 'This request could not be understood.' };
-  return { status: 500, message: 'Something went wrong on our side. It has been logged; please try again.' };
+  if (e.code === 'EBADCSRFTOKEN') return new CsrfFailed('csrf token missing or wrong', { cause: error });
+  // body-parser: entity.too.large, parameters.too.many (both 413).
+  if (e.type === 'entity.too.large' || status === 413) return new PayloadTooLarge('body too large', { cause: error });
+  if (typeof status === 'number' && status >= 400 && status < 500) return new BadRequest('parser refused the request', { cause: error });
+  return new AppError('unexpected error', {
+    cause: error,
+    publicMessage: 'Something went wrong on our side. It has been logged; please try again.',
+  });
 }
 
-export const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
-  const { status, message } = describe(error);
-  if (status >= 500) req.log?.error({ err: error }, 'request failed');
-  else req.log?.info({ status, reason: (error as Error)?.message }, 'request refused');
-  if (res.headersSent) return next(error);
-  res.status(status);
-  if (wantsJson(req)) return res.json({ error: status >= 500 ? 'internal_error' : 'request_error', message });
-  return res.render(
-    'errors/error',
-    { title: status >= 500 ? 'Something went wrong' : 'Request refused', message, status },
-    (renderError, html) => {
-      // If even the error page fails, answer in plain text rather than with a stack trace.
-      if (renderError) return res.type('text/plain').send(message);
-      return res.send(html);
-    },
-  );
+const TITLES: Record<number, string> = { 401: 'Please log in', 404: 'Page not found' };
+
+export const errorHandler: ErrorRequestHandler = (raw, req, res, next) => {
+  const error = asAppError(raw);
+  const { status, code } = error;
+  // A sleeping service telling a bot so is no failure of Spawner's (and must not flood the error log).
+  if (status >= 500 && !(error instanceof ServiceUnavailable)) req.log?.error({ err: raw }, 'request failed');
+  else req.log?.info({ status, code, reason: (raw as Error)?.message }, 'request refused');
+  if (res.headersSent) return next(raw);
+  res.status(status).set(error.headers);
+  const message = error.publicMessage;
+  const kind = answerKind(req);
+  if (kind === 'json') return res.json({ error: code, message });
+  if (kind === 'text') return res.type('text/plain').send(`${message}\n`);
+  const title = error.title ?? TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'Request refused');
+  const view = error.page?.view ?? 'errors/error';
+  const locals = error.page?.locals ?? { title, message, status };
+  return res.render(view, locals, (renderError, html) => {
+    // If even the error page fails, answer in plain text rather than with a stack trace.
+    if (renderError) {
+      req.log?.error({ err: renderError }, 'error page failed to render');
+      return res.type('text/plain').send(`${message}\n`);
+    }
+    return res.send(html);
+  });
 };

@@ -2,6 +2,7 @@
 // so a classroom behind one address is not locked out by its own successful logins.
 import type { Request, RequestHandler } from 'express';
 import { rateLimit, ipKeyGenerator, type Store } from 'express-rate-limit';
+import { TooManyRequests } from '../errors.js';
 
 export type RateLimitStore = Store;
 
@@ -15,9 +16,8 @@ export interface RateLimitOptions {
 }
 
 function tooMany(message: string): RequestHandler {
-  return (_req, res) => {
-    res.status(429).render('errors/error', { title: 'Too many attempts', message, status: 429 });
-  };
+  // express-rate-limit has set the RateLimit and Retry-After headers by now.
+  return (_req, _res, next) => next(new TooManyRequests(message));
 }
 
 const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');

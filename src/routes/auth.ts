@@ -1,20 +1,17 @@
-// Signup, login and logout: every URL of the account area in one table.
-import { Router, type Request, type Response, type NextFunction } from 'express';
-import type { RequestHandler } from 'express';
+// Signup, login and logout: what each of these URLs does. The URLs and their guards are listed in
+// routes/index.ts; these handlers parse the form, call one service and render or redirect.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AccountService } from '../auth/accounts.js';
 import type { PassportInstance, SessionUser } from '../auth/passport.js';
 import { loginForm, signupForm } from '../auth/validation.js';
-import { ValidationError } from '../errors.js';
+import { LoginFailed, ValidationError } from '../errors.js';
 import { flash } from '../middleware/flash.js';
-import { methodNotAllowed } from '../middleware/auth.js';
 import type { WorkspaceService } from '../services/workspace.js';
 
-export interface AuthRouteDeps {
+export interface AuthHandlerDeps {
   accounts: AccountService;
   workspace: WorkspaceService;
   passport: PassportInstance;
-  csrf: RequestHandler;
-  limits: { login: RequestHandler[]; signup: RequestHandler[] };
   /** Spawner's own base path ('' or '/hub'), for redirects. */
   base: string;
 }
@@ -30,80 +27,79 @@ function logIn(req: Request, user: SessionUser): Promise<void> {
   });
 }
 
-export function authRoutes(deps: AuthRouteDeps): Router {
-  const router = Router();
+const signupPage = (values: { username?: string; email?: string } = {}, errors: Record<string, string> = {}) => ({
+  view: 'auth/signup',
+  locals: { title: 'Create your account', values, errors },
+});
+
+const loginPage = (values: { username?: string } = {}, error?: string) => ({
+  view: 'auth/login',
+  locals: { title: 'Log in', values, error },
+});
+
+export function authHandlers(deps: AuthHandlerDeps) {
   const { base } = deps;
+  const render = (res: Response, page: { view: string; locals: Record<string, unknown> }) => res.render(page.view, page.locals);
 
-  const showSignup = (res: Response, values: { username?: string; email?: string } = {}, errors: Record<string, string> = {}) =>
-    res.render('auth/signup', { title: 'Create your account', values, errors });
+  const home: RequestHandler = (req, res) => res.redirect(303, req.isAuthenticated() ? `${base}/dashboard` : `${base}/login`);
 
-  const showLogin = (res: Response, values: { username?: string } = {}, error?: string) =>
-    res.render('auth/login', { title: 'Log in', values, error });
+  const showSignup: RequestHandler = (req, res) =>
+    req.isAuthenticated() ? res.redirect(303, `${base}/dashboard`) : render(res, signupPage());
 
-  router
-    .route('/signup')
-    .get((req, res) => (req.isAuthenticated() ? res.redirect(303, `${base}/dashboard`) : showSignup(res)))
-    .post(...deps.limits.signup, deps.csrf, async (req, res) => {
-      const input = signupForm.parse(req.body ?? {});
-      let user;
-      try {
-        user = await deps.accounts.signUp(input);
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        res.status(422);
-        return showSignup(res, { username: input.username, email: input.email }, error.fields);
+  const signUp: RequestHandler = async (req, res) => {
+    const input = signupForm.parse(req.body ?? {});
+    let user;
+    try {
+      user = await deps.accounts.signUp(input);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      throw new ValidationError(error.fields, { page: signupPage({ username: input.username, email: input.email }, error.fields) });
+    }
+    req.log.info({ userId: user.id, user: user.username }, 'account created');
+    // The account exists from here on, whatever Docker does next.
+    const outcome = await deps.workspace.ensureRunning(user);
+    await logIn(req, { id: user.id, username: user.username, email: user.email });
+    if (outcome.problem) flash(req, 'error', outcome.problem);
+    else flash(req, 'success', `Welcome, ${user.username}! Your container is ready.`);
+    res.redirect(303, `${base}/dashboard`);
+  };
+
+  const showLogin: RequestHandler = (req, res) => {
+    if (req.isAuthenticated()) return res.redirect(303, `${base}/dashboard`);
+    if (req.query.logged_out === '1') res.locals.flash = [{ type: 'info', text: 'You have been logged out.' }];
+    if (req.query.deleted === '1')
+      res.locals.flash = [{ type: 'info', text: 'Your account, your container and its data have been deleted.' }];
+    return render(res, loginPage());
+  };
+
+  const logInWithPassword: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+    const input = loginForm.parse(req.body ?? {});
+    deps.passport.authenticate('local', (error: unknown, user: SessionUser | false) => {
+      if (error) return next(error);
+      if (!user) {
+        const failed = new LoginFailed('wrong name or password');
+        return next(new LoginFailed(failed.message, { page: loginPage({ username: input.username }, failed.publicMessage) }));
       }
-      req.log.info({ userId: user.id, user: user.username }, 'account created');
-      // The account exists from here on, whatever Docker does next.
-      const outcome = await deps.workspace.ensureRunning(user);
-      await logIn(req, { id: user.id, username: user.username, email: user.email });
-      if (outcome.problem) flash(req, 'error', outcome.problem);
-      else flash(req, 'success', `Welcome, ${user.username}! Your container is ready.`);
-      return res.redirect(303, `${base}/dashboard`);
-    })
-    .all(methodNotAllowed(['GET', 'POST']));
+      void (async () => {
+        await logIn(req, user);
+        req.log.info({ userId: user.id, user: user.username }, 'logged in');
+        const outcome = await deps.workspace.ensureRunning(user);
+        if (outcome.problem) flash(req, 'error', outcome.problem);
+        res.redirect(303, `${base}/dashboard`);
+      })().catch(next);
+    })(req, res, next);
+  };
 
-  router
-    .route('/login')
-    .get((req, res) => {
-      if (req.isAuthenticated()) return res.redirect(303, `${base}/dashboard`);
-      if (req.query.logged_out === '1') res.locals.flash = [{ type: 'info', text: 'You have been logged out.' }];
-      if (req.query.deleted === '1')
-        res.locals.flash = [{ type: 'info', text: 'Your account, your container and its data have been deleted.' }];
-      return showLogin(res);
-    })
-    .post(...deps.limits.login, deps.csrf, (req: Request, res: Response, next: NextFunction) => {
-      const input = loginForm.parse(req.body ?? {});
-      deps.passport.authenticate('local', (error: unknown, user: SessionUser | false) => {
-        if (error) return next(error);
-        if (!user) {
-          res.status(401);
-          return showLogin(res, { username: input.username }, 'That username or password is not right.');
-        }
-        void (async () => {
-          await logIn(req, user);
-          req.log.info({ userId: user.id, user: user.username }, 'logged in');
-          const outcome = await deps.workspace.ensureRunning(user);
-          if (outcome.problem) flash(req, 'error', outcome.problem);
-          res.redirect(303, `${base}/dashboard`);
-        })().catch(next);
-      })(req, res, next);
-    })
-    .all(methodNotAllowed(['GET', 'POST']));
-
-  router
-    .route('/logout')
-    .post(deps.csrf, (req, res, next) => {
-      req.logout((error) => {
-        if (error) return next(error);
-        req.session.destroy((destroyError) => {
-          if (destroyError) return next(destroyError);
-          res.clearCookie(res.locals.sessionCookieName as string, { path: res.locals.sessionCookiePath as string });
-          res.redirect(303, `${base}/login?logged_out=1`);
-        });
+  const logOut: RequestHandler = (req, res, next) => {
+    req.logout((error) => {
+      if (error) return next(error);
+      req.session.destroy((destroyError) => {
+        if (destroyError) return next(destroyError);
+        res.clearCookie(res.locals.sessionCookieName as string, { path: res.locals.sessionCookiePath as string });
+        res.redirect(303, `${base}/login?logged_out=1`);
       });
-    })
-    .all(methodNotAllowed(['POST']));
+    });
+  };
 
-  return router;
+  return { home, showSignup, signUp, showLogin, logInWithPassword, logOut };
 }

@@ -1,13 +1,12 @@
-// GET /health for Traefik, Docker's HEALTHCHECK and monitors: 200 when all is well, else 503.
-import { Router } from 'express';
+// GET /health for Traefik, Docker's HEALTHCHECK and monitors: 200 when all is well, else 503 with
+// the same report (a health report is an answer, not an error).
+import type { RequestHandler } from 'express';
 import type { HealthService } from '../services/health.js';
 
-export function healthRoutes(health: HealthService): Router {
-  const router = Router();
-  router.get('/health', async (_req, res) => {
+export function healthHandler(health: HealthService): RequestHandler {
+  return async (_req, res) => {
     const report = await health.check();
     res.set('Cache-Control', 'no-store');
     res.status(report.status === 'ok' ? 200 : 503).json(report);
-  });
-  return router;
+  };
 }

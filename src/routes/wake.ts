@@ -5,7 +5,8 @@
 // browsers get a small "starting…" page told over server-sent events the moment the service
 // answers; programs are held until then. Until Traefik picks the new route up, Spawner forwards.
 import { randomBytes } from 'node:crypto';
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { NotFound, ServiceUnavailable, TooManyRequests } from '../errors.js';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import type { UserRepository } from '../db/users.js';
@@ -52,8 +53,8 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
     standardHeaders: 'draft-8' as const,
     legacyHeaders: false,
   };
-  const tooMany = (_req: Request, res: Response) =>
-    res.status(429).type('text/plain').send('Too many wake-up requests. Please wait a minute.\n');
+  const tooMany = (_req: Request, _res: Response, next: NextFunction) =>
+    next(new TooManyRequests('Too many wake-up requests. Please wait a minute.'));
   const perClient = rateLimit({ ...limitOptions, keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'), handler: tooMany });
   const perName = rateLimit({ ...limitOptions, keyGenerator: (req) => `name:${String(req.res?.locals.wakeName)}`, handler: tooMany });
 
@@ -63,15 +64,16 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
     const user = deps.users.findByUsername(name);
     res.set('Cache-Control', 'no-store');
     if (!user) {
-      res.status(404);
-      if (!req.accepts('html')) return res.type('text/plain').send(`There is no service called ${name} here.\n`);
-      const nonce = setPageCsp(res);
-      return res.render('wake/unknown', {
-        title: 'No such service',
-        name,
-        nonce,
-        signupUrl: `${spawnerOrigin(req, config)}${config.basePath}/signup`,
-      });
+      const page = {
+        view: 'wake/unknown',
+        locals: {
+          title: 'No such service',
+          name,
+          nonce: setPageCsp(res),
+          signupUrl: `${spawnerOrigin(req, config)}${config.basePath}/signup`,
+        },
+      };
+      return next(new NotFound(`no account ${name}`, { publicMessage: `There is no service called ${name} here.`, page }));
     }
     // Like Traefik's slash redirect: relative links must resolve inside /<name>/.
     if (config.routingMode === 'path' && req.path === `/${name}`) return res.redirect(301, `/${name}/${queryOf(req)}`);
@@ -90,27 +92,31 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
     }
     if (isBot(req, config.lifecycle.wakeIgnoreUserAgents)) {
       // Crawlers and uptime checkers must not keep sleeping containers awake.
-      return res.status(503).set('Retry-After', '60').type('text/plain').send('This service is asleep.\n');
+      return next(new ServiceUnavailable('asleep', 'This service is asleep.', 60));
     }
     res.locals.wakeName = name;
-    perClient(req, res, () =>
-      perName(req, res, () => {
-        const waking = deps.wake.wake(user);
-        if (isEvents) return streamReady(res, waking);
-        const browser = (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
-        void (async () => {
-          // A fast service answers within the hold: the person gets it directly, no starting page.
-          const quick = await Promise.race([waking, sleep(config.lifecycle.wakeHoldMs).then(() => null)]);
-          if (quick?.ok) return forward(quick.address);
-          if (browser && quick === null) {
-            return renderWakePage(res, name, config.routingMode === 'subdomain' ? WAKE_EVENTS_PATH : `/${name}${WAKE_EVENTS_PATH}`);
-          }
-          // Programs wait for the service; then their request goes through with method and body.
-          const result = quick ?? (await waking);
-          if (result.ok) return forward(result.address);
-          return res.status(503).set('Retry-After', '10').type('text/plain').send(`${result.reason}\n`);
-        })().catch(next);
-      }),
+    // The limiters' refusals arrive as errors on these callbacks: hand them to the error handler.
+    perClient(req, res, (refused?: unknown) =>
+      refused
+        ? next(refused)
+        : perName(req, res, (refusedForName?: unknown) => {
+            if (refusedForName) return next(refusedForName);
+            const waking = deps.wake.wake(user);
+            if (isEvents) return streamReady(res, waking);
+            const browser = (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
+            void (async () => {
+              // A fast service answers within the hold: the person gets it directly, no starting page.
+              const quick = await Promise.race([waking, sleep(config.lifecycle.wakeHoldMs).then(() => null)]);
+              if (quick?.ok) return forward(quick.address);
+              if (browser && quick === null) {
+                return next(startingPage(res, name, config.routingMode === 'subdomain' ? WAKE_EVENTS_PATH : `/${name}${WAKE_EVENTS_PATH}`));
+              }
+              // Programs wait for the service; then their request goes through with method and body.
+              const result = quick ?? (await waking);
+              if (result.ok) return forward(result.address);
+              return next(new ServiceUnavailable('wake_failed', result.reason, 10));
+            })().catch(next);
+          }),
     );
   };
 }
@@ -132,12 +138,10 @@ function setPageCsp(res: Response): string {
   return nonce;
 }
 
-function renderWakePage(res: Response, name: string, eventsPath: string): void {
-  const nonce = setPageCsp(res);
-  res
-    .status(503)
-    .set('Retry-After', '5')
-    .render('wake/starting', { title: `Starting ${name}'s service`, name, eventsPath, nonce });
+/** The "starting…" page: a 503 (the service is not there yet) that reloads itself when it is. */
+function startingPage(res: Response, name: string, eventsPath: string): ServiceUnavailable {
+  const page = { view: 'wake/starting', locals: { title: `Starting ${name}'s service`, name, eventsPath, nonce: setPageCsp(res) } };
+  return new ServiceUnavailable('starting', `${name}'s service is starting.`, 5, { page });
 }
 
 function streamReady(res: Response, waking: Promise<{ ok: boolean; reason?: string }>): void {

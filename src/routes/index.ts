@@ -1,0 +1,88 @@
+// Every URL Spawner answers, in the order Express tries them, with the guards each one runs.
+// Start here to find any behaviour: the handler's name leads to its file in routes/.
+//
+//   guards:  login = a logged-in session (GET redirects to the login page, other methods 401)
+//            csrf  = the form's token matches the session's (403 csrf_failed)
+//            loginLimit / signupLimit = failed logins per client and account, signups per client (429)
+import express, { type Express, type RequestHandler } from 'express';
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { projectRoot } from '../paths.js';
+import type { AccountService } from '../auth/accounts.js';
+import type { PassportInstance } from '../auth/passport.js';
+import type { UserRepository } from '../db/users.js';
+import type { HealthService } from '../services/health.js';
+import type { WakeService } from '../lifecycle/wake.js';
+import type { WorkspaceService } from '../services/workspace.js';
+import { requireLogin } from '../middleware/auth.js';
+import { errorHandler, notFound } from '../middleware/errors.js';
+import { accountHandlers } from './account.js';
+import { authHandlers } from './auth.js';
+import { dashboardHandlers } from './dashboard.js';
+import { healthHandler } from './health.js';
+import { route, routerFrom } from './table.js';
+import { wakeHandler } from './wake.js';
+
+export interface RouteDeps {
+  config: Readonly<Config>;
+  accounts: AccountService;
+  workspace: WorkspaceService;
+  passport: PassportInstance;
+  health: HealthService;
+  wake: WakeService;
+  users: UserRepository;
+  reservedNames: readonly string[];
+  /** Session, passport, CSRF token and flash messages, for Spawner's own pages. */
+  pageMiddleware: readonly RequestHandler[];
+  csrf: RequestHandler;
+  limits: { login: RequestHandler[]; signup: RequestHandler[] };
+}
+
+export function mountRoutes(app: Express, deps: RouteDeps): void {
+  const base = deps.config.basePath;
+  const auth = authHandlers({ ...deps, base });
+  const dashboard = dashboardHandlers({ ...deps, base });
+  const account = accountHandlers({ ...deps, base });
+  const login = requireLogin(`${base}/login`);
+  const { csrf } = deps;
+  const { login: loginLimit, signup: signupLimit } = deps.limits;
+
+  // 1. Any request for a person's service (alice.<domain>, or <domain>/alice/… in path mode):
+  //    it reaches Spawner only through Traefik's fallback route, i.e. while the service sleeps.
+  //    Wake it. Before /health, since alice.<domain>/health is hers. Guards inside: bots, limits.
+  app.use(wakeHandler({ config: deps.config, users: deps.users, wake: deps.wake, reserved: deps.reservedNames }));
+
+  // 2. GET /health at the root in both modes: Docker's HEALTHCHECK and monitors know one address.
+  app.use(routerFrom([route('GET', '/health', [], healthHandler(deps.health))]));
+
+  // 3. Spawner's own pages, under its base path ('' in subdomain mode, e.g. /hub in path mode).
+  const pages = express.Router();
+  pages.use('/static', express.static(join(projectRoot(), 'public'), { maxAge: '1h', index: false }));
+  pages.use(...deps.pageMiddleware);
+  pages.use(
+    routerFrom([
+      route('GET', '/', [], auth.home),
+      route('GET', '/signup', [], auth.showSignup),
+      route('POST', '/signup', [signupLimit, csrf], auth.signUp),
+      route('GET', '/login', [], auth.showLogin),
+      route('POST', '/login', [loginLimit, csrf], auth.logInWithPassword),
+      route('POST', '/logout', [csrf], auth.logOut),
+      route('GET', '/dashboard', [login], dashboard.dashboard),
+      route('POST', '/container/restart', [login, csrf], dashboard.restart),
+      route('POST', '/container/start', [login, csrf], dashboard.start),
+      route('POST', '/container/keep-alive', [login, csrf], dashboard.keepAlive),
+      route('POST', '/account/delete', [login, csrf], account.deleteAccount),
+    ]),
+  );
+  if (base) {
+    // Path mode: the bare domain leads to Spawner's pages.
+    app.use(routerFrom([route('GET', '/', [], (_req, res) => res.redirect(303, `${base}/`))]));
+    app.use(base, pages);
+  } else {
+    app.use(pages);
+  }
+
+  // 4. Nothing matched: 404; and every error of every route above ends in the one handler.
+  app.use(notFound);
+  app.use(errorHandler);
+}
