@@ -16,7 +16,7 @@ import type { WorkspaceService } from './services/workspace.js';
 import type { HealthService } from './services/health.js';
 import type { WakeService } from './lifecycle/wake.js';
 import { wakeHandler } from './routes/wake.js';
-import type { UserRepository } from './db/users.js';
+import type { UserStore } from './db/stores.js';
 import { authRoutes } from './routes/auth.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { accountRoutes } from './routes/account.js';
@@ -38,7 +38,7 @@ export interface AppDeps {
   workspace: WorkspaceService;
   health: HealthService;
   wake: WakeService;
-  users: UserRepository;
+  users: UserStore;
   /** Names Spawner keeps for itself (its subdomain, its path prefix). */
   reservedNames: readonly string[];
   /** Where rate-limit counters live; in memory when absent. */
@@ -152,7 +152,7 @@ export function createApp(deps: AppDeps): express.Express {
   const limits = createRateLimits({
     ...config.rateLimits,
     ...(deps.rateLimitStoreFor ? { storeFor: deps.rateLimitStoreFor } : {}),
-    accountOf: (login) => deps.users.findByLogin(login)?.id,
+    accountOf: async (login) => (await deps.users.findByLogin(login))?.id,
   });
   spawner.get('/', (req, res) => res.redirect(303, req.isAuthenticated() ? `${base}/dashboard` : `${base}/login`));
   spawner.use(authRoutes({ accounts: deps.accounts, workspace: deps.workspace, passport: deps.passport, csrf, limits, base }));
