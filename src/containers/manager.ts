@@ -21,7 +21,11 @@ export interface ContainerStatus {
 }
 
 export interface ContainerRecorder {
-  /** Called whenever Docker reports an id for the person's container that the caller should keep. */
+  /**
+   * Called whenever Docker reports an id for the person's container that the caller should keep.
+   * Awaited inside the person's queued operation: records keep their order, and a failed write
+   * fails the operation as it always did.
+   */
   recordContainer(personId: number, container: { id: string | null; name: string | null }): void | Promise<void>;
 }
 
