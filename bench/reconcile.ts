@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { buildContainerSpec, type ImageFacts } from '../src/containers/spec.js';
 import { createDockerClient, DockerodeEngine } from '../src/containers/engine.js';
 import { MANAGED_LABEL } from '../src/containers/labels.js';
-import { openDatabase } from '../src/db/database.js';
-import { UserRepository } from '../src/db/users.js';
+import { openSqliteDatabase } from '../src/db/sqlite/database.js';
+import { openSqliteStores } from '../src/db/sqlite/stores.js';
 import { createLogger } from '../src/logger.js';
 import { freePort, mapLimit, sleep, type BenchContext } from './lib/context.js';
 import { configFor, SpawnerProcess } from './lib/spawner.js';
@@ -59,7 +59,7 @@ export async function benchReconcile(ctx: BenchContext, deps: { facts: ImageFact
   const dbPath = join(ctx.dir, 'reconcile.db');
   const env = { ...deps.env, DATABASE_PATH: dbPath, CONTAINER_NAME_PREFIX: `r${ctx.runId}` };
   const config = configFor(env);
-  const database = openDatabase(dbPath);
+  const database = openSqliteDatabase(dbPath);
   const insert = database.sqlite.prepare('INSERT INTO users (username, email, password_hash) VALUES (?, ?, ?) RETURNING id');
   const people = database.sqlite.transaction(() =>
     Array.from({ length: accounts }, (_, i) => {
@@ -101,15 +101,15 @@ export async function benchReconcile(ctx: BenchContext, deps: { facts: ImageFact
 
   // In-process runs on the same data (warm: nothing left to correct), and the Docker list alone.
   const engine = new DockerodeEngine(createDockerClient(config.docker));
-  const db = openDatabase(dbPath);
+  const stores = openSqliteStores(dbPath);
   const runs: number[] = [];
   const lists: number[] = [];
   let report: Awaited<ReturnType<ReconcileModule['reconcileContainers']>> | undefined;
   try {
     const reconcileDeps = {
       containers: { listManaged: () => engine.listContainers([`${MANAGED_LABEL}=true`]) },
-      users: new UserRepository(db.db),
-      database: db,
+      users: stores.users,
+      database: stores,
       config,
       logger: createLogger({ level: 'silent' }),
     };
@@ -122,7 +122,7 @@ export async function benchReconcile(ctx: BenchContext, deps: { facts: ImageFact
       lists.push(since(t0));
     }
   } finally {
-    db.close();
+    await stores.close();
   }
   const warm = summarize(runs);
   const list = summarize(lists);

@@ -15,7 +15,7 @@ import type { PassportInstance } from './auth/passport.js';
 import type { WorkspaceService } from './services/workspace.js';
 import type { HealthService } from './services/health.js';
 import type { WakeService } from './lifecycle/wake.js';
-import type { UserRepository } from './db/users.js';
+import type { UserStore } from './db/stores.js';
 import { exposeFlash } from './middleware/flash.js';
 import { enforceSessionLifetime } from './middleware/auth.js';
 import { mountRoutes } from './routes/index.js';
@@ -33,7 +33,7 @@ export interface AppDeps {
   workspace: WorkspaceService;
   health: HealthService;
   wake: WakeService;
-  users: UserRepository;
+  users: UserStore;
   /** Names Spawner keeps for itself (its subdomain, its path prefix). */
   reservedNames: readonly string[];
   /** Where rate-limit counters live; in memory when absent. */
@@ -138,7 +138,7 @@ export function createApp(deps: AppDeps): express.Express {
   const limits = createRateLimits({
     ...config.rateLimits,
     ...(deps.rateLimitStoreFor ? { storeFor: deps.rateLimitStoreFor } : {}),
-    accountOf: (login) => deps.users.findByLogin(login)?.id,
+    accountOf: async (login) => (await deps.users.findByLogin(login))?.id,
   });
   mountRoutes(app, { ...deps, pageMiddleware: spawner, csrf: csrfSynchronisedProtection, limits });
   return app;

@@ -1,12 +1,12 @@
 // Reconcile on start: brings the database's memory of people's containers in line with what
-// Docker has. One list call finds every container labelled spawner.managed=true, one database
-// transaction corrects stored container ids and names that changed (a container recreated by
-// hand, a restored backup), and containers whose account no longer exists are reported, never
-// removed: they may hold someone's work, and deleting is the operator's decision.
+// Docker has. One list call finds every container labelled spawner.managed=true, one read of the
+// accounts, and one store call (one transaction) corrects stored container ids and names that
+// changed (a container recreated by hand, a restored backup). Containers whose account no longer
+// exists are reported, never removed: they may hold someone's work, and deleting is the
+// operator's decision.
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { Database_ } from './db/database.js';
-import type { UserRepository } from './db/users.js';
+import type { ContainerRecord, Stores, User, UserStore } from './db/stores.js';
 import type { ContainerSummary } from './containers/engine.js';
 import { containerName } from './containers/naming.js';
 import { DockerUnavailable } from './errors.js';
@@ -39,8 +39,9 @@ export interface ReconcileReport {
 
 export interface ReconcileDeps {
   containers: { listManaged(): Promise<ContainerSummary[]> };
-  users: Pick<UserRepository, 'all' | 'setContainer'>;
-  database: Pick<Database_, 'sqlite'>;
+  users: Pick<UserStore, 'all' | 'correctContainers'>;
+  /** Only asked whether it was closed, to tell a shutdown from a failure. */
+  database: Pick<Stores, 'isOpen'>;
   config: Pick<Config, 'containers'>;
   logger: Logger;
 }
@@ -53,41 +54,48 @@ export async function reconcileContainers(deps: ReconcileDeps): Promise<Reconcil
   const started = performance.now();
   const listed = await deps.containers.listManaged();
   const dockerMs = Math.round(performance.now() - started);
-  // Synchronous from here on: the accounts are read and corrected in one transaction, and no
-  // request can change them in between.
-  const report = deps.database.sqlite.transaction(() => {
-    const accounts = new Map(deps.users.all().map((user) => [user.id, user]));
-    const seen = new Set<number>();
-    const orphans: OrphanContainer[] = [];
-    let foreign = 0;
-    let updated = 0;
-    for (const container of listed) {
-      const name = (container.Names?.[0] ?? '').replace(/^\//, '');
-      const userId = Number(container.Labels?.['spawner.user_id']);
-      const username = container.Labels?.['spawner.username'] ?? '';
-      // Ours only if this Spawner would give exactly that name to exactly those labels.
-      if (!Number.isSafeInteger(userId) || !username || name !== containerName(deps.config, { id: userId, username })) {
-        foreign++;
-        continue;
-      }
-      const account = accounts.get(userId);
-      if (!account || account.username !== username) {
-        orphans.push({ name, id: container.Id, userId, username, state: container.State });
-        continue;
-      }
-      seen.add(userId);
-      if (account.containerId !== container.Id || account.containerName !== name) {
-        deps.users.setContainer(userId, { id: container.Id, name });
-        updated++;
-      }
-    }
-    let missing = 0;
-    for (const account of accounts.values()) {
-      if (!seen.has(account.id) && (account.containerId || account.containerName)) missing++;
-    }
-    return { managed: listed.length, foreign, matched: seen.size, updated, orphans, missing };
-  })();
+  const { corrections, ...report } = matchContainers(listed, await deps.users.all(), deps.config);
+  // One store call, one transaction. What it writes is Docker's list, the truth, so a request
+  // that records the same container meanwhile writes the same values.
+  if (corrections.length > 0) await deps.users.correctContainers(corrections);
   return { ...report, durationMs: Math.round(performance.now() - started), dockerMs };
+}
+
+/** The matching itself, pure and in memory: which accounts need correcting, which containers are orphans. */
+export function matchContainers(
+  listed: ContainerSummary[],
+  users: User[],
+  config: Pick<Config, 'containers'>,
+): Omit<ReconcileReport, 'durationMs' | 'dockerMs'> & { corrections: { id: number; container: ContainerRecord }[] } {
+  const accounts = new Map(users.map((user) => [user.id, user]));
+  const seen = new Set<number>();
+  const orphans: OrphanContainer[] = [];
+  const corrections: { id: number; container: ContainerRecord }[] = [];
+  let foreign = 0;
+  for (const container of listed) {
+    const name = (container.Names?.[0] ?? '').replace(/^\//, '');
+    const userId = Number(container.Labels?.['spawner.user_id']);
+    const username = container.Labels?.['spawner.username'] ?? '';
+    // Ours only if this Spawner would give exactly that name to exactly those labels.
+    if (!Number.isSafeInteger(userId) || !username || name !== containerName(config, { id: userId, username })) {
+      foreign++;
+      continue;
+    }
+    const account = accounts.get(userId);
+    if (!account || account.username !== username) {
+      orphans.push({ name, id: container.Id, userId, username, state: container.State });
+      continue;
+    }
+    seen.add(userId);
+    if (account.containerId !== container.Id || account.containerName !== name) {
+      corrections.push({ id: userId, container: { id: container.Id, name } });
+    }
+  }
+  let missing = 0;
+  for (const account of accounts.values()) {
+    if (!seen.has(account.id) && (account.containerId || account.containerName)) missing++;
+  }
+  return { managed: listed.length, foreign, matched: seen.size, updated: corrections.length, orphans, missing, corrections };
 }
 
 /** Runs reconcile and logs the outcome; never throws, so start-up goes on without Docker. */
@@ -107,7 +115,7 @@ export async function reconcileOnStart(deps: ReconcileDeps): Promise<ReconcileRe
   } catch (error) {
     if (error instanceof DockerUnavailable) {
       logger.warn({ err: error }, 'Docker is not reachable; reconcile skipped, Spawner starts anyway');
-    } else if (!deps.database.sqlite.open) {
+    } else if (!deps.database.isOpen()) {
       logger.debug('reconcile stopped: the database was closed (shutting down)');
     } else {
       logger.error({ err: error }, 'reconcile failed; Spawner starts anyway');

@@ -5,7 +5,8 @@ import 'dotenv/config';
 import { createServer, type Server } from 'node:http';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { openDatabase, DatabaseOpenError, type Database_ } from './db/database.js';
+import { openStores } from './db/open.js';
+import { DatabaseOpenError, type Stores } from './db/stores.js';
 import { createDockerClient, DockerodeEngine } from './containers/engine.js';
 import { resolveSessionSecret } from './secret.js';
 import { createServices, type Services } from './wiring.js';
@@ -50,7 +51,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-function onShutdown(server: Server, services: Services, database: Database_, logger: Logger): void {
+function onShutdown(server: Server, services: Services, stores: Stores, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -58,10 +59,9 @@ function onShutdown(server: Server, services: Services, database: Database_, log
     logger.info({ signal }, 'shutting down; people’s containers keep running');
     void closeServer(server)
       .then(() => services.sweeper.stop())
+      .then(() => services.activity.flush(services.users))
+      .then(() => stores.close())
       .then(() => {
-        services.activity.flush(services.users);
-        services.close();
-        database.close();
         logger.info('stopped');
         logger.flush();
         process.exit(0);
@@ -84,19 +84,19 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  let database: Database_;
+  let stores: Stores;
   try {
-    database = openDatabase(config.databasePath);
+    stores = await openStores(config);
   } catch (error) {
     if (error instanceof DatabaseOpenError) fail(error.message);
     throw error;
   }
   const sessionSecret = resolveSessionSecret(config, logger);
   const engine = new DockerodeEngine(createDockerClient(config.docker));
-  const services = createServices({ config, database, engine, logger, sessionSecret });
+  const services = createServices({ config, stores, engine, logger, sessionSecret });
   const app = createApp(services);
   const server = createServer(app);
-  onShutdown(server, services, database, logger);
+  onShutdown(server, services, stores, logger);
   try {
     await listen(server, config);
   } catch (error) {
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   );
   // In the background: a Docker engine that is down or slow must not hold up start-up.
   void ensureNetwork(engine, config.traefik.network, logger, config.containers.extraLabels);
-  void reconcileOnStart({ containers: services.containers, users: services.users, database, config, logger });
+  void reconcileOnStart({ containers: services.containers, users: services.users, database: stores, config, logger });
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

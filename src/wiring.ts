@@ -1,13 +1,10 @@
-// Builds Spawner's services from config and the three outside parts (database, Docker, logger).
+// Builds Spawner's services from config and the three outside parts (stores, Docker, logger).
 // server.ts and the tests both use it, so the app under test is wired exactly like production.
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { Database_ } from './db/database.js';
+import type { SessionStore, Stores, UserStore } from './db/stores.js';
 import type { AppDeps } from './app.js';
 import type { DockerEngine } from './containers/engine.js';
-import { UserRepository } from './db/users.js';
-import { SqliteSessionStore } from './db/sessionStore.js';
-import { SqliteRateLimits } from './db/rateLimitStore.js';
 import { AccountService } from './auth/accounts.js';
 import { createPassport } from './auth/passport.js';
 import { ContainerManager } from './containers/manager.js';
@@ -24,11 +21,9 @@ import { TraefikNudge } from './lifecycle/traefikNudge.js';
 
 export interface Services extends AppDeps {
   containers: ContainerManager;
-  sessionStore: SqliteSessionStore;
+  sessionStore: SessionStore;
   activity: ActivityTracker;
   sweeper: IdleSweeper;
-  /** Stops timers; the caller closes the database afterwards. */
-  close(): void;
 }
 
 /** Names a person may not take: Spawner's own subdomain and path prefix. */
@@ -38,15 +33,15 @@ export function reservedNames(config: Pick<Config, 'spawnerHost' | 'basePath'>):
 
 export function createServices(parts: {
   config: Readonly<Config>;
-  database: Database_;
+  /** Opened and closed by the caller (the stores' timers stop with them). */
+  stores: Stores;
   engine: DockerEngine;
   logger: Logger;
   sessionSecret: string;
 }): Services {
-  const { config, database, engine, logger } = parts;
-  const users = new UserRepository(database.db);
-  const sessionStore = new SqliteSessionStore(database.sqlite);
-  const rateLimits = new SqliteRateLimits(database.sqlite);
+  const { config, stores, engine, logger } = parts;
+  const { users, rateLimits } = stores;
+  const sessionStore = stores.sessions;
   const activity = new ActivityTracker();
   const nudge = new TraefikNudge(engine, config, logger.child({ component: 'nudge' }));
   const accounts = new AccountService(users, { bcryptCost: config.bcryptCost, nameRules: { reserved: reservedNames(config) } });
@@ -93,15 +88,12 @@ export function createServices(parts: {
       nudge,
       intervalMs: config.lifecycle.sweepIntervalMs,
     }),
-    health: new HealthService(database.sqlite, engine, { version: version(), dockerTimeoutMs: 2000 }),
-    close: () => {
-      sessionStore.close();
-      rateLimits.close();
-    },
+    health: new HealthService(stores.health, engine, { version: version(), dockerTimeoutMs: 2000 }),
   };
 }
 
-function recordIfChanged(users: UserRepository, id: number, container: { id: string | null; name: string | null }): void {
-  const user = users.findById(id);
-  if (user && (user.containerId !== container.id || user.containerName !== container.name)) users.setContainer(id, container);
+/** A read per status, a write only when Docker reports something new (the usual case is no write). */
+async function recordIfChanged(users: UserStore, id: number, container: { id: string | null; name: string | null }): Promise<void> {
+  const user = await users.findById(id);
+  if (user && (user.containerId !== container.id || user.containerName !== container.name)) await users.setContainer(id, container);
 }

@@ -2,14 +2,14 @@
 // name that does not exist still costs one bcrypt comparison, so timing does not tell them apart.
 import bcrypt from 'bcrypt';
 import { ValidationError } from '../errors.js';
-import { UserRepository, uniqueViolation, type User } from '../db/users.js';
+import { DuplicateUserError, type User, type UserStore } from '../db/stores.js';
 import { signupProblems, type NameRules, type SignupInput } from './validation.js';
 
 export class AccountService {
   private readonly dummyHash: Promise<string>;
 
   constructor(
-    private readonly users: UserRepository,
+    private readonly users: UserStore,
     private readonly options: { bcryptCost: number; nameRules: NameRules },
   ) {
     // Hashed once, lazily, at the configured cost: compared against when the name is unknown.
@@ -20,25 +20,25 @@ export class AccountService {
   /** Creates the account or throws ValidationError with a message per field. */
   async signUp(input: SignupInput): Promise<User> {
     const problems = signupProblems(input, this.options.nameRules) ?? {};
-    if (!problems.username && this.users.findByUsername(input.username)) problems.username = 'This username is taken.';
-    if (!problems.email && this.users.findByEmail(input.email)) problems.email = 'An account with this e-mail address exists already.';
+    if (!problems.username && (await this.users.findByUsername(input.username))) problems.username = 'This username is taken.';
+    if (!problems.email && (await this.users.findByEmail(input.email)))
+      problems.email = 'An account with this e-mail address exists already.';
     if (Object.keys(problems).length > 0) throw new ValidationError(problems);
 
     const passwordHash = await bcrypt.hash(input.password, this.options.bcryptCost);
     try {
-      return this.users.create({ username: input.username, email: input.email, passwordHash });
+      return await this.users.create({ username: input.username, email: input.email, passwordHash });
     } catch (error) {
       // Two signups for the same name raced past the checks above; the unique index decided.
-      const field = uniqueViolation(error);
-      if (field === 'username') throw new ValidationError({ username: 'This username is taken.' });
-      if (field === 'email') throw new ValidationError({ email: 'An account with this e-mail address exists already.' });
-      throw error;
+      if (!(error instanceof DuplicateUserError)) throw error;
+      if (error.field === 'username') throw new ValidationError({ username: 'This username is taken.' });
+      throw new ValidationError({ email: 'An account with this e-mail address exists already.' });
     }
   }
 
   /** The user when name (or e-mail) and password match; null otherwise, after the same work. */
   async verify(login: string, password: string): Promise<User | null> {
-    const user = login.length > 0 && login.length <= 254 ? this.users.findByLogin(login) : undefined;
+    const user = login.length > 0 && login.length <= 254 ? await this.users.findByLogin(login) : undefined;
     // bcrypt only reads 72 bytes; longer input is refused at signup, so it can never match here.
     const candidate = Buffer.byteLength(password, 'utf8') <= 72 ? password : '';
     const matches = await bcrypt.compare(candidate, user?.passwordHash ?? (await this.dummyHash));

@@ -1,7 +1,7 @@
 // Wires passport-local to the account service. Only the user id goes into the session.
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import type { UserRepository } from '../db/users.js';
+import type { UserStore } from '../db/stores.js';
 import type { AccountService } from './accounts.js';
 
 export interface SessionUser {
@@ -12,7 +12,7 @@ export interface SessionUser {
 
 export type PassportInstance = InstanceType<typeof Passport>;
 
-export function createPassport(accounts: AccountService, users: UserRepository): PassportInstance {
+export function createPassport(accounts: AccountService, users: Pick<UserStore, 'findById'>): PassportInstance {
   const passport = new Passport();
   passport.use(
     new LocalStrategy({ usernameField: 'username', passwordField: 'password' }, (login, password, done) => {
@@ -24,13 +24,11 @@ export function createPassport(accounts: AccountService, users: UserRepository):
   );
   passport.serializeUser((user, done) => done(null, (user as SessionUser).id));
   passport.deserializeUser((id: unknown, done) => {
-    try {
-      // A deleted account simply ends the session.
-      const user = typeof id === 'number' ? users.findById(id) : undefined;
-      done(null, user ? toSessionUser(user) : false);
-    } catch (error) {
-      done(error);
-    }
+    // A deleted account simply ends the session.
+    (typeof id === 'number' ? users.findById(id) : Promise.resolve(undefined)).then(
+      (user) => done(null, user ? toSessionUser(user) : false),
+      (error: unknown) => done(error),
+    );
   });
   return passport;
 }

@@ -21,8 +21,12 @@ export interface ContainerStatus {
 }
 
 export interface ContainerRecorder {
-  /** Called whenever Docker reports an id for the person's container that the caller should keep. */
-  recordContainer(personId: number, container: { id: string | null; name: string | null }): void;
+  /**
+   * Called whenever Docker reports an id for the person's container that the caller should keep.
+   * Awaited inside the person's queued operation: records keep their order, and a failed write
+   * fails the operation as it always did.
+   */
+  recordContainer(personId: number, container: { id: string | null; name: string | null }): void | Promise<void>;
 }
 
 const STOP_GRACE_SECONDS = 10;
@@ -175,7 +179,7 @@ export class ContainerManager {
       this.stopped(person);
       await this.engine.removeContainer(this.nameFor(person));
       if (options.data) await this.engine.removeVolume(volumeName(this.config, person));
-      this.recorder.recordContainer(person.id, { id: null, name: null });
+      await this.recorder.recordContainer(person.id, { id: null, name: null });
     });
   }
 
@@ -209,8 +213,8 @@ export class ContainerManager {
   }
 
   /** The status Docker reported, after remembering the container's id for the person. */
-  private statusOf(person: Person, info: ContainerInspect): ContainerStatus {
-    this.recorder.recordContainer(person.id, { id: info.Id, name: this.nameFor(person) });
+  private async statusOf(person: Person, info: ContainerInspect): Promise<ContainerStatus> {
+    await this.recorder.recordContainer(person.id, { id: info.Id, name: this.nameFor(person) });
     return statusFromInspect(info);
   }
 

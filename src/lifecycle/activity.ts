@@ -1,6 +1,6 @@
 // When each person last used their service, kept in memory and written to the database in one
 // transaction per sweep: there is no database write per proxied request or page view.
-import type { UserRepository } from '../db/users.js';
+import type { UserStore } from '../db/stores.js';
 
 export class ActivityTracker {
   private readonly latest = new Map<number, number>();
@@ -26,11 +26,17 @@ export class ActivityTracker {
   }
 
   /** Writes every change since the last flush in one transaction; returns how many rows. */
-  flush(users: UserRepository): number {
+  async flush(users: Pick<UserStore, 'recordActivity'>): Promise<number> {
     if (this.unflushed.size === 0) return 0;
     const batch = [...this.unflushed].map((id) => ({ id, at: new Date(this.latest.get(id) ?? this.now()) }));
-    users.recordActivity(batch);
+    // Cleared before the write: a touch while it is under way marks its person for the next flush.
     this.unflushed.clear();
+    try {
+      await users.recordActivity(batch);
+    } catch (error) {
+      for (const { id } of batch) this.unflushed.add(id);
+      throw error;
+    }
     return batch.length;
   }
 }

@@ -3,7 +3,7 @@
 // stop it looks for open connections and moving bytes, so a long download or a quiet websocket
 // keeps a service alive. When in doubt (metrics unreachable, first look) it stops nothing.
 import type { Logger } from '../logger.js';
-import type { User, UserRepository } from '../db/users.js';
+import type { User, UserStore } from '../db/stores.js';
 
 /** How many idle candidates one sweep examines at the same time. */
 const PROBE_CONCURRENCY = 4;
@@ -22,7 +22,7 @@ export interface SweepReport {
 
 export interface IdleSweeperDeps {
   containers: ContainerManager;
-  users: UserRepository;
+  users: UserStore;
   activity: ActivityTracker;
   probe: ConnectionProbe;
   metrics: RequestCounter | undefined;
@@ -85,7 +85,7 @@ export class IdleSweeper {
     }
     const managed = await containers.listManaged();
     // One query for everyone instead of one per container: the sweep must not stall the server.
-    const users = new Map(this.deps.users.all().map((u) => [u.id, u]));
+    const users = new Map((await this.deps.users.all()).map((u) => [u.id, u]));
     const candidates: { container: (typeof managed)[number]; user: User; name: string; idle: number; stage: 'pause' | 'stop' }[] = [];
     for (const container of managed) {
       const userId = Number(container.Labels['spawner.user_id']);
@@ -123,7 +123,7 @@ export class IdleSweeper {
     }
     // Traefik keeps routing to paused containers until something makes it re-read Docker.
     if (report.paused.length > 0) await this.deps.nudge.nudge();
-    activity.flush(this.deps.users);
+    await activity.flush(this.deps.users);
     return report;
   }
 

@@ -12,7 +12,7 @@ export interface RateLimitOptions {
   /** Builds a store per limiter (prefix distinguishes them); memory when absent. */
   storeFor?: (prefix: string) => Store;
   /** Resolves what was typed at login (name or e-mail) to an account id, so both share one budget. */
-  accountOf?: (login: string) => number | undefined;
+  accountOf?: (login: string) => Promise<number | undefined>;
 }
 
 function tooMany(message: string): RequestHandler {
@@ -41,12 +41,12 @@ export function createRateLimits(options: RateLimitOptions): { login: RequestHan
     windowMs: 60_000,
     limit: options.loginPerMinute,
     skipSuccessfulRequests: true,
-    keyGenerator: (req) => {
+    keyGenerator: async (req) => {
       const typed = String((req.body as Record<string, unknown> | undefined)?.username ?? '')
         .trim()
         .toLowerCase()
         .slice(0, 254);
-      const id = typed ? options.accountOf?.(typed) : undefined;
+      const id = typed ? await options.accountOf?.(typed) : undefined;
       return id !== undefined ? `id:${id}` : `name:${typed}`;
     },
     handler: tooMany(loginMessage),

@@ -1,13 +1,13 @@
 // Deleting one's own account: a confirmed POST that removes the container, the data volume and
 // the account, then ends the session. Typing the username is the confirmation.
 import type { RequestHandler } from 'express';
-import type { UserRepository } from '../db/users.js';
+import type { UserStore } from '../db/stores.js';
 import { flash } from '../middleware/flash.js';
 import type { WorkspaceService } from '../services/workspace.js';
 
 export interface AccountHandlerDeps {
   workspace: WorkspaceService;
-  users: UserRepository;
+  users: Pick<UserStore, 'delete'>;
   base: string;
 }
 
@@ -23,7 +23,7 @@ export function accountHandlers(deps: AccountHandlerDeps) {
     }
     // Docker first: if it fails, the account stays and the person can try again.
     await deps.workspace.deleteEverything(req.user!);
-    deps.users.delete(id);
+    await deps.users.delete(id);
     req.log.info({ userId: id, user: username }, 'account deleted');
     req.logout((error) => {
       if (error) return next(error);

@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { projectRoot } from '../paths.js';
 import type { AccountService } from '../auth/accounts.js';
 import type { PassportInstance } from '../auth/passport.js';
-import type { UserRepository } from '../db/users.js';
+import type { UserStore } from '../db/stores.js';
 import type { HealthService } from '../services/health.js';
 import type { WakeService } from '../lifecycle/wake.js';
 import type { WorkspaceService } from '../services/workspace.js';
@@ -30,7 +30,7 @@ export interface RouteDeps {
   passport: PassportInstance;
   health: HealthService;
   wake: WakeService;
-  users: UserRepository;
+  users: UserStore;
   reservedNames: readonly string[];
   /** Session, passport, CSRF token and flash messages, for Spawner's own pages. */
   pageMiddleware: readonly RequestHandler[];

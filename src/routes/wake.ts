@@ -9,7 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { NotFound, ServiceUnavailable, TooManyRequests } from '../errors.js';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import type { Config } from '../config.js';
-import type { UserRepository } from '../db/users.js';
+import type { UserStore } from '../db/stores.js';
 import { RESERVED_NAMES, USERNAME_RE } from '../auth/validation.js';
 import { spawnerOrigin } from '../containers/routing.js';
 import type { WakeService } from '../lifecycle/wake.js';
@@ -18,7 +18,7 @@ import { forwardToService } from '../lifecycle/proxy.js';
 
 export interface WakeRouteDeps {
   config: Readonly<Config>;
-  users: UserRepository;
+  users: Pick<UserStore, 'findByUsername'>;
   wake: WakeService;
   reserved: readonly string[];
 }
@@ -58,10 +58,10 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
   const perClient = rateLimit({ ...limitOptions, keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'), handler: tooMany });
   const perName = rateLimit({ ...limitOptions, keyGenerator: (req) => `name:${String(req.res?.locals.wakeName)}`, handler: tooMany });
 
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const name = wakeTarget(req, config, deps.reserved);
     if (!name) return next();
-    const user = deps.users.findByUsername(name);
+    const user = await deps.users.findByUsername(name);
     res.set('Cache-Control', 'no-store');
     if (!user) {
       const page = {

@@ -1,6 +1,6 @@
 // The health report Traefik, Docker and monitors read: is the database answering, is Docker?
 // It never throws and never waits longer than the Docker ping timeout.
-import type Database from 'better-sqlite3';
+import type { DatabaseHealth } from '../db/stores.js';
 import type { DockerEngine } from '../containers/engine.js';
 
 export interface HealthReport {
@@ -11,13 +11,13 @@ export interface HealthReport {
 
 export class HealthService {
   constructor(
-    private readonly sqlite: Database.Database,
+    private readonly database: DatabaseHealth,
     private readonly engine: DockerEngine,
     private readonly options: { version: string; dockerTimeoutMs: number },
   ) {}
 
   async check(): Promise<HealthReport> {
-    const [database, docker] = await Promise.all([this.database(), this.docker()]);
+    const [database, docker] = await Promise.all([this.databaseCheck(), this.docker()]);
     return {
       status: database === 'ok' && docker === 'ok' ? 'ok' : 'degraded',
       version: this.options.version,
@@ -25,9 +25,9 @@ export class HealthService {
     };
   }
 
-  private async database(): Promise<'ok' | 'error'> {
+  private async databaseCheck(): Promise<'ok' | 'error'> {
     try {
-      this.sqlite.prepare('SELECT 1').get();
+      await this.database.ping();
       return 'ok';
     } catch {
       return 'error';

@@ -91,7 +91,7 @@ describe('a person in a real browser', () => {
     await page.setViewportSize({ width: 1100, height: 760 });
 
     // The link opens the service in a new tab, through Traefik, on the port the browser used.
-    const { name } = containerOf(path, 'frida');
+    const { name } = await containerOf(path, 'frida');
     await serviceUp(traefik, `${name}@docker`);
     const [service] = await Promise.all([page.context().waitForEvent('page'), serviceLink.click()]);
     await service.waitForLoadState('load');
@@ -139,7 +139,7 @@ describe('a person in a real browser', () => {
       const username = `sleepy-${mode === 'path' ? 'p' : 's'}`;
       const user = await s.services.accounts.signUp({ username, email: `${username}@example.com`, password: 'correct horse battery' });
       await s.services.workspace.ensureRunning(user);
-      const { name } = containerOf(s, username);
+      const { name } = await containerOf(s, username);
       await serviceUp(traefik, `${name}@docker`);
       if (mode === 'path') {
         await s.services.containers.stop(user);

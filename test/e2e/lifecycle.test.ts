@@ -95,19 +95,19 @@ afterAll(async () => {
 describe('idle shutdown', () => {
   it('when nobody uses a service for longer than the idle timeout, then the sweep stops it', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'idler' }), '/dashboard');
-    const { name } = containerOf(sub, 'idler');
+    const { name } = await containerOf(sub, 'idler');
     await new Promise((r) => setTimeout(r, 3200));
     await sub.services.sweeper.sweep(); // first look at its connections and bytes
     await new Promise((r) => setTimeout(r, 300));
     const report = await sub.services.sweeper.sweep();
     expect(report.stopped).toContain(name);
     expect(await isRunning(name)).toBe(false);
-    expect(sub.services.users.findByUsername('idler')?.lastActivity).toBeInstanceOf(Date);
+    expect((await sub.services.users.findByUsername('idler'))?.lastActivity).toBeInstanceOf(Date);
   });
 
   it('when a service gets steady requests through Traefik, then it is not stopped', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'steady' }), '/dashboard');
-    const { name } = containerOf(sub, 'steady');
+    const { name } = await containerOf(sub, 'steady');
     await eventually(async () => (await viaTraefik(traefik, `steady.${SUB}`, '/')).status === 200, 10_000, 'route to steady');
     const until = Date.now() + 6000;
     while (Date.now() < until) {
@@ -120,7 +120,7 @@ describe('idle shutdown', () => {
 
   it('when a single long download stays open with no new requests, then the service is not stopped', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'streamer' }), '/dashboard');
-    const { name } = containerOf(sub, 'streamer');
+    const { name } = await containerOf(sub, 'streamer');
     await eventually(async () => (await viaTraefik(traefik, `streamer.${SUB}`, '/')).status === 200, 10_000, 'route to streamer');
     const download = viaTraefik(traefik, `streamer.${SUB}`, '/cgi-bin/stream?12');
     const until = Date.now() + 7000;
@@ -145,7 +145,7 @@ describe('idle shutdown', () => {
 describe('wake-on-request, subdomain mode', () => {
   it('when a browser asks for a stopped service that starts fast, then its first request already gets the service, and Traefik takes over', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'sleeper' }), '/dashboard');
-    const { user, name } = containerOf(sub, 'sleeper');
+    const { user, name } = await containerOf(sub, 'sleeper');
     await sub.services.containers.stop(user);
     await eventually(
       async () => (await viaTraefik(traefik, `sleeper.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
@@ -172,7 +172,7 @@ describe('wake-on-request, subdomain mode', () => {
 
   it('when a program asks a stopped service, then the request is held and goes through with its method and body', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'apiuser' }), '/dashboard');
-    const { user } = containerOf(sub, 'apiuser');
+    const { user } = await containerOf(sub, 'apiuser');
     await sub.services.containers.stop(user);
     await eventually(
       async () => (await viaTraefik(traefik, `apiuser.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
@@ -192,7 +192,7 @@ describe('wake-on-request, subdomain mode', () => {
 
   it('when a bot or uptime checker asks a stopped service, then nothing is woken', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'botbait' }), '/dashboard');
-    const { user, name } = containerOf(sub, 'botbait');
+    const { user, name } = await containerOf(sub, 'botbait');
     await sub.services.containers.stop(user);
     await eventually(
       async () => (await viaTraefik(traefik, `botbait.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
@@ -223,7 +223,7 @@ describe('wake-on-request, subdomain mode', () => {
 describe('wake-on-request, path mode', () => {
   it('when a browser asks for /<name>/… of a stopped service, then it is woken and the next request reaches it under the prefix', async () => {
     expectRedirect(await signUp(request.agent(path.app), { username: 'pathy' }, '/hub'), '/hub/dashboard');
-    const { user, name } = containerOf(path, 'pathy');
+    const { user, name } = await containerOf(path, 'pathy');
     await eventually(async () => (await viaTraefik(traefik, PATH, '/pathy/')).status === 200, 10_000, 'route to pathy');
     await path.services.containers.stop(user);
     await eventually(
@@ -251,7 +251,7 @@ describe('wake-on-request, path mode', () => {
 describe('pause stage', () => {
   it('when a service is unused for CONTAINER_PAUSE_AFTER, then it is paused, Traefik drops its route, and a request wakes it at once', async () => {
     expectRedirect(await signUp(request.agent(pausing.app), { username: 'napper' }), '/dashboard');
-    const { name } = containerOf(pausing, 'napper');
+    const { name } = await containerOf(pausing, 'napper');
     await eventually(async () => (await viaTraefik(traefik, `napper.${PAUSE}`, '/')).status === 200, 10_000, 'route to napper');
     await new Promise((r) => setTimeout(r, 2300));
     await pausing.services.sweeper.sweep(); // first look at its connections and bytes
@@ -282,7 +282,7 @@ describe('pause stage', () => {
 
   it('when a paused service stays unused until the idle timeout, then it is stopped', async () => {
     expectRedirect(await signUp(request.agent(pausing.app), { username: 'deep' }), '/dashboard');
-    const { user, name } = containerOf(pausing, 'deep');
+    const { user, name } = await containerOf(pausing, 'deep');
     await pausing.services.containers.pause(user);
     // As if its last use was 9 s ago (the idle timeout here is 8 s).
     pausing.services.activity.forget(user.id);
@@ -296,7 +296,7 @@ describe('pause stage', () => {
 
   it('when a bot asks for a paused service, then it stays paused', async () => {
     expectRedirect(await signUp(request.agent(pausing.app), { username: 'dozer' }), '/dashboard');
-    const { user, name } = containerOf(pausing, 'dozer');
+    const { user, name } = await containerOf(pausing, 'dozer');
     await pausing.services.containers.pause(user);
     await pausing.services.sweeper['deps'].nudge.nudge();
     await eventually(async () => (await fetch(`${traefik.api}/api/http/routers/${name}@docker`)).status === 404, 10_000, 'route dropped');

@@ -25,10 +25,10 @@ let subLabels: Record<string, string>;
 let network: string;
 
 /** Waits until Traefik's own route for `username`'s container answers host + path with their page. */
-const reaches = (s: RunningSpawner, username: string, host: string, path: string, ms = 15_000) =>
+const reaches = async (s: RunningSpawner, username: string, host: string, path: string, ms = 15_000) =>
   reachesContainer(
     traefik,
-    { host, path, container: containerOf(s, username).name, headers: BROWSER_HEADERS },
+    { host, path, container: (await containerOf(s, username)).name, headers: BROWSER_HEADERS },
     (html) => personOn(html) === username,
     ms,
   );
@@ -62,8 +62,8 @@ describe('subdomain mode', () => {
     expect(nobody.text).toContain('No service called “nobody”');
     expect(personOn(nobody.text)).toBeUndefined();
 
-    const { name: aliceContainer } = containerOf(sub, 'alice');
-    const { name: bobContainer } = containerOf(sub, 'bob');
+    const { name: aliceContainer } = await containerOf(sub, 'alice');
+    const { name: bobContainer } = await containerOf(sub, 'bob');
     const inspect = await docker.getContainer(aliceContainer).inspect();
     expect(Object.keys(inspect.NetworkSettings.Networks)).toEqual([network]);
     const seen = await expectNoRouterErrors(traefik, [...SPAWNER_ROUTERS, `${aliceContainer}@docker`, `${bobContainer}@docker`]);
@@ -119,8 +119,8 @@ describe('path mode', () => {
     expect(query.status).toBe(301);
     expect(query.headers.location).toBe(`http://${PATH}/alice/?tab=2`);
 
-    const { name: aliceContainer } = containerOf(path, 'alice');
-    const { name: bobContainer } = containerOf(path, 'bob');
+    const { name: aliceContainer } = await containerOf(path, 'alice');
+    const { name: bobContainer } = await containerOf(path, 'bob');
     const seen = await expectNoRouterErrors(traefik, [...SPAWNER_ROUTERS, `${aliceContainer}@docker`, `${bobContainer}@docker`]);
     expect(seen.get(`${aliceContainer}@docker`)).toMatchObject({
       rule: `Host(\`${PATH}\`) && (Path(\`/alice\`) || PathPrefix(\`/alice/\`))`,
@@ -132,7 +132,7 @@ describe('path mode', () => {
   it('when alice2 exists next to alice, then /alice2/ never reaches alice, whether alice2 is stopped or running', async () => {
     const signup = await new ProxyClient(traefik, PATH).signUp('alice2', '/hub');
     expect(signup.status).toBe(303);
-    const { user, name } = containerOf(path, 'alice2');
+    const { user, name } = await containerOf(path, 'alice2');
     await reaches(path, 'alice2', PATH, '/alice2/');
 
     await path.services.containers.stop(user);
@@ -188,7 +188,7 @@ describe('path mode', () => {
       const response = await client.signUp(name, '/hub');
       expect(response.status, name).toBe(422);
       expect(response.text).toContain('This name is reserved');
-      expect(path.services.users.findByUsername(name), name).toBeUndefined();
+      expect(await path.services.users.findByUsername(name), name).toBeUndefined();
     }
     const containers = await docker.listContainers({ all: true, filters: { label: [`spawner.username=hub`] } });
     expect(containers).toEqual([]);
@@ -226,7 +226,7 @@ describe('lifecycle through the proxy', () => {
   it('when a person restarts from the dashboard (POST with CSRF, through Traefik), then the route comes back', async () => {
     const client = new ProxyClient(traefik, `spawner.${SUB}`);
     expect((await client.signUp('restarter')).status).toBe(303);
-    const { name } = containerOf(sub, 'restarter');
+    const { name } = await containerOf(sub, 'restarter');
     await reaches(sub, 'restarter', `restarter.${SUB}`, '/');
     const before = (await docker.getContainer(name).inspect()).State.StartedAt;
 

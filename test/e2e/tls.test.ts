@@ -56,7 +56,7 @@ describe('HTTPS labels', () => {
     const dashboard = await spawner.get('/dashboard');
     expect(dashboard.text).toContain(`href="https://carol.${SUB}/"`);
 
-    const { name } = containerOf(sub, 'carol');
+    const { name } = await containerOf(sub, 'carol');
     const page = await reachesContainer(
       traefik,
       { host: `carol.${SUB}`, path: '/', container: name, secure: true },
@@ -80,7 +80,7 @@ describe('HTTPS labels', () => {
   it('when a stopped service is asked over HTTPS, then the fallback router on the TLS entrypoint answers for it', async () => {
     const spawner = new ProxyClient(traefik, `spawner.${SUB}`, { secure: true });
     expect((await spawner.signUp('dozer')).status).toBe(303);
-    const { user, name } = containerOf(sub, 'dozer');
+    const { user, name } = await containerOf(sub, 'dozer');
     await reachesContainer(
       traefik,
       { host: `dozer.${SUB}`, path: '/', container: name, secure: true },
@@ -108,7 +108,7 @@ describe('HTTPS labels', () => {
     const signup = await spawner.signUp('erin', '/hub');
     expect(signup.status, signup.text.slice(0, 300)).toBe(303);
     expect(signup.location).toBe('/hub/dashboard');
-    const { name } = containerOf(path, 'erin');
+    const { name } = await containerOf(path, 'erin');
     await reachesContainer(traefik, { host: PATH, path: '/erin/', container: name, secure: true }, (html) => personOn(html) === 'erin');
 
     const bare = await viaTraefik(traefik, PATH, '/erin', { secure: true });

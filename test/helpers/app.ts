@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { openDatabase, type Database_ } from '../../src/db/database.js';
+import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite/stores.js';
 import { createDockerClient, DockerodeEngine, type DockerEngine } from '../../src/containers/engine.js';
 import { createServices, type Services } from '../../src/wiring.js';
 import { createApp } from '../../src/app.js';
@@ -17,10 +17,11 @@ import { TEST_RUN_LABEL } from './docker.js';
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   services: Services;
-  database: Database_;
+  /** The stores the app runs on; `sqlite` lets a test look at the file directly. */
+  database: SqliteStores;
   config: Readonly<Config>;
   dir: string;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** A unique container-name prefix per test app, so parallel files never share names. */
@@ -63,9 +64,9 @@ export function buildTestApp(
     level: options.logDestination ? 'debug' : config.logLevel,
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
-  const database = openDatabase(config.databasePath);
+  const database = openSqliteStores(config.databasePath);
   const engine = options.engine ?? new DockerodeEngine(createDockerClient(config.docker));
-  const services = createServices({ config, database, engine, logger, sessionSecret: config.secretKey ?? 'x'.repeat(32) });
+  const services = createServices({ config, stores: database, engine, logger, sessionSecret: config.secretKey ?? 'x'.repeat(32) });
   const app = createApp(services);
   return {
     app,
@@ -73,17 +74,16 @@ export function buildTestApp(
     database,
     config,
     dir,
-    close() {
-      services.close();
-      database.close();
+    async close() {
+      await database.close();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
 /** A person's account, and the name Spawner gives their container: `<prefix>-<username>-<id>`. */
-export function containerOf(t: TestApp, username: string) {
-  const user = t.services.users.findByUsername(username);
+export async function containerOf(t: TestApp, username: string) {
+  const user = await t.services.users.findByUsername(username);
   if (!user) throw new Error(`no user ${username}`);
   return { user, name: `${t.config.containers.namePrefix}-${username}-${user.id}` };
 }

@@ -15,7 +15,9 @@ export function appsPerFile(runId: string, file: string): (env?: Record<string, 
   beforeAll(async () => {
     network = await createTestNetwork(runId, `spawner-test-${runId}-${file}`);
   });
-  afterAll(() => apps.forEach((a) => a.close()));
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+  });
   return (env = {}) => {
     const t = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, ...env } });
     apps.push(t);

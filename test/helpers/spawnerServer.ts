@@ -21,7 +21,7 @@ export async function startSpawner(options: Parameters<typeof buildTestApp>[0] &
       await t.services.sweeper.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      t.close();
+      await t.close();
     },
   };
 }

@@ -30,7 +30,7 @@ describe('signup', () => {
     const agent = request.agent(t.app);
     const response = await signUp(agent, { username: 'signup-ok' });
     expectRedirect(response, '/dashboard');
-    const user = t.services.users.findByUsername('signup-ok');
+    const user = await t.services.users.findByUsername('signup-ok');
     expect(user?.email).toBe('signup-ok@example.com');
     expect(user?.passwordHash).toMatch(/^\$2[aby]\$04\$/);
     expect(user?.containerId).toMatch(/^[0-9a-f]{64}$/);
@@ -53,7 +53,7 @@ describe('signup', () => {
     expect(response.text).toContain('Use at least 8 characters');
     expect(response.text).toContain('value="not-an-email"');
     expect(response.text).not.toContain('value="short"');
-    expect(t.services.users.findByEmail('not-an-email')).toBeUndefined();
+    expect(await t.services.users.findByEmail('not-an-email')).toBeUndefined();
   });
 
   it('when the username or e-mail is taken (in any case), then the form says so', async () => {
@@ -66,8 +66,8 @@ describe('signup', () => {
     const sameEmail = await signUp(second, { username: 'dupe-two', email: 'dupe@example.COM' });
     expect(sameEmail.status).toBe(422);
     expect(sameEmail.text).toContain('An account with this e-mail address exists already.');
-    expect(t.services.users.count()).toBeGreaterThan(0);
-    expect(t.services.users.findByUsername('dupe-two')).toBeUndefined();
+    expect(await t.services.users.count()).toBeGreaterThan(0);
+    expect(await t.services.users.findByUsername('dupe-two')).toBeUndefined();
   });
 
   it('when a name is reserved for Spawner, then it is refused', async () => {

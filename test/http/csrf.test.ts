@@ -35,7 +35,7 @@ function expectRefused(response: Response): void {
 }
 
 async function erinsContainer() {
-  const user = t.services.users.findByUsername('erin')!;
+  const user = (await t.services.users.findByUsername('erin'))!;
   const info = await dockerClient().getContainer(user.containerId!).inspect();
   return { id: info.Id, startedAt: info.State.StartedAt, running: info.State.Running };
 }
@@ -64,7 +64,7 @@ describe('signup', () => {
         password: 'correct horse battery',
       });
     expectRefused(response);
-    expect(t.services.users.findByUsername('mallory')).toBeUndefined();
+    expect(await t.services.users.findByUsername('mallory')).toBeUndefined();
     const containers = await dockerClient().listContainers({
       all: true,
       filters: { label: [`${TEST_RUN_LABEL}=${runId}`, 'spawner.username=mallory'] },
@@ -84,7 +84,7 @@ describe('signup', () => {
         .send(body),
     );
     expectRefused(await agent.post('/signup').set('X-CSRF-Token', token).type('form').send(body));
-    expect(t.services.users.findByUsername('mallory')).toBeUndefined();
+    expect(await t.services.users.findByUsername('mallory')).toBeUndefined();
   });
 });
 

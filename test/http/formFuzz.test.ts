@@ -110,7 +110,7 @@ describe('signup form', () => {
       { numRuns: 80 },
     );
     expect(tableCounts()).toEqual(before);
-    expect(t.services.users.findByUsername('fuzz-person')).toBeUndefined();
+    expect(await t.services.users.findByUsername('fuzz-person')).toBeUndefined();
   });
 
   it('when a field is repeated or missing, then the form says which and stores nothing', async () => {
@@ -121,7 +121,7 @@ describe('signup form', () => {
     expect(response.status).toBe(422);
     expect(response.text).toContain('Choose a username.');
     expect(response.text).toContain('Enter your e-mail address.');
-    expect(t.services.users.count()).toBe(0);
+    expect(await t.services.users.count()).toBe(0);
   });
 });
 

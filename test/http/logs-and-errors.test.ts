@@ -30,7 +30,7 @@ describe('logs', () => {
     expectRedirect(await logIn(request.agent(t.app), { username: 'logged', password: 'pa55word-in-clear-xyz' }), '/dashboard');
     await logIn(request.agent(t.app), { username: 'logged', password: 'wrong-password-abc' });
     const log = lines.join('');
-    const hash = t.services.users.findByUsername('logged')!.passwordHash;
+    const hash = (await t.services.users.findByUsername('logged'))!.passwordHash;
     const cookie = /spawner\.sid=([^;]+)/.exec(String(signup.headers['set-cookie']))?.[1];
     expect(log).toContain(signup.headers['x-request-id']);
     expect(log).toContain('account created');

@@ -123,14 +123,14 @@ describe('signup limit per client address', () => {
 
   it('when one address has made 3 signup attempts this hour, then the 4th is refused with 429 and creates nothing', async () => {
     const ip = '192.0.2.50';
-    const before = t.services.users.count();
+    const before = await t.services.users.count();
     for (let i = 0; i < 3; i += 1) expect((await signupFrom(t.app, ip, `rl-signup-${i}`)).status).toBe(422);
     const refused = await signupFrom(t.app, ip, 'rl-signup-ok', 'rl-signup-ok@example.com');
     expect(refused.status).toBe(429);
     expect(refused.text).toContain('Too many new accounts from your address');
     expect(refused.headers['ratelimit-policy']).toMatch(/q=3; w=3600/);
-    expect(t.services.users.findByUsername('rl-signup-ok')).toBeUndefined();
-    expect(t.services.users.count()).toBe(before);
+    expect(await t.services.users.findByUsername('rl-signup-ok')).toBeUndefined();
+    expect(await t.services.users.count()).toBe(before);
     expect((await signupFrom(t.app, '192.0.2.51', 'rl-signup-x')).status).toBe(422);
   });
 });
@@ -143,8 +143,7 @@ describe('limits across a restart', () => {
       for (let i = 0; i < 5; i += 1) expect((await loginFrom(first.app, ip, `gone-${i}`)).response.status).toBe(401);
       expect((await loginFrom(first.app, ip, 'gone-x')).response.status).toBe(429);
     } finally {
-      first.services.close();
-      first.database.close();
+      await first.database.close();
     }
     const second = buildTestApp({ runId, dir: first.dir, env: { TRAEFIK_NETWORK: network, ...LIMITS } });
     try {
@@ -155,7 +154,7 @@ describe('limits across a restart', () => {
       const forgetful = createApp({ ...second.services, rateLimitStoreFor: undefined });
       expect((await loginFrom(forgetful, ip, 'gone-z')).response.status).toBe(401);
     } finally {
-      second.close();
+      await second.close();
       rmSync(first.dir, { recursive: true, force: true });
     }
   });

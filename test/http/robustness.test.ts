@@ -25,7 +25,7 @@ function expectPage(response: Response, status: number, text: string | RegExp): 
   expect(response.text).not.toMatch(/\bat [\w.<>]+ \(|node_modules|\/src\//);
 }
 
-function userCount(): number {
+function userCount(): Promise<number> {
   return t.services.users.count();
 }
 
@@ -47,14 +47,14 @@ describe('oversized and overfull bodies', () => {
     const agent = request.agent(t.app);
     const token = await tokenFor(agent, '/signup');
     const fields = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, 'x']));
-    const before = userCount();
+    const before = await userCount();
     const response = await agent
       .post('/signup')
       .type('form')
       .send({ _csrf: token, username: 'many-fields', email: 'many@example.com', password: 'correct horse battery', ...fields });
     expect(response.status).toBe(413);
     expectPage(response, 413, /too large|could not be understood/);
-    expect(userCount()).toBe(before);
+    expect(await userCount()).toBe(before);
   });
 
   it('when a body comes as JSON or plain text, then it is not read as a form and the POST is refused (403)', async () => {
@@ -71,7 +71,7 @@ describe('oversized and overfull bodies', () => {
       403,
       'did not come from this site',
     );
-    expect(t.services.users.findByUsername('json-person')).toBeUndefined();
+    expect(await t.services.users.findByUsername('json-person')).toBeUndefined();
   });
 });
 

@@ -25,15 +25,15 @@ beforeAll(async () => {
   holding = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'hold.test', ROUTING_MODE: 'path' } });
 });
 
-afterAll(() => {
-  t?.close();
-  pathMode?.close();
-  holding?.close();
+afterAll(async () => {
+  await t?.close();
+  await pathMode?.close();
+  await holding?.close();
 });
 
 async function stoppedUser(app: TestApp, username: string, base = '') {
   expectRedirect(await signUp(request.agent(app.app), { username }, base), `${base}/dashboard`);
-  const user = app.services.users.findByUsername(username)!;
+  const user = (await app.services.users.findByUsername(username))!;
   await app.services.containers.stop(user);
   return { user, name: `${app.config.containers.namePrefix}-${username}-${user.id}` };
 }
@@ -130,7 +130,7 @@ describe('keep it running', () => {
   it('when the button is pressed, then the idle clock starts again', async () => {
     const agent = request.agent(t.app);
     expectRedirect(await signUp(agent, { username: 'busy' }), '/dashboard');
-    const user = t.services.users.findByUsername('busy')!;
+    const user = (await t.services.users.findByUsername('busy'))!;
     t.services.activity.touch(user.id, Date.now() - 3_600_000);
     t.services.activity.forget(user.id);
     t.services.activity.touch(user.id, Date.now() - 3_600_000);

@@ -42,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   server?.closeAllConnections();
-  t?.close();
+  await t?.close();
   await removeTestResources(runId, FILE);
 });
 
@@ -60,7 +60,7 @@ describe('at the same moment', () => {
       expect(page.status).toBe(200);
       expect(page.text).toContain('data-state="running"');
     }
-    const rows = t.services.users.all().filter((u) => u.username.startsWith('crowd'));
+    const rows = (await t.services.users.all()).filter((u) => u.username.startsWith('crowd'));
     expect(rows.map((u) => u.username).sort()).toEqual([...names].sort());
     for (const row of rows) {
       const found = await containersOf(row.id);
@@ -83,7 +83,7 @@ describe('at the same moment', () => {
     const found = await containersOf(user.id);
     expect(found).toHaveLength(1);
     expect(found[0]?.State).toBe('running');
-    expect(t.services.users.findById(user.id)?.containerId).toBe(found[0]?.Id);
+    expect((await t.services.users.findById(user.id))?.containerId).toBe(found[0]?.Id);
     const pages = await Promise.all(agents.map((agent) => agent.get('/dashboard')));
     for (const page of pages) {
       expect(page.status).toBe(200);
@@ -95,7 +95,7 @@ describe('at the same moment', () => {
   it('when restart is pressed 10 times at once, then one container runs afterwards, restarted, and no answer is an error', async () => {
     const agent = request.agent(url);
     expectRedirect(await signUp(agent, { username: 'clicky' }), '/dashboard');
-    const user = t.services.users.findByUsername('clicky')!;
+    const user = (await t.services.users.findByUsername('clicky'))!;
     const before = await docker.getContainer(user.containerName!).inspect();
     const token = csrfFrom((await agent.get('/dashboard')).text);
 

@@ -13,8 +13,8 @@ const docker = dockerClient();
 let t: TestApp;
 let network: string;
 
-const nameOf = (username: string) => {
-  const user = t.services.users.findByUsername(username);
+const nameOf = async (username: string) => {
+  const user = await t.services.users.findByUsername(username);
   if (!user) throw new Error(`no user ${username}`);
   return `${t.config.containers.namePrefix}-${username}-${user.id}`;
 };
@@ -47,9 +47,9 @@ afterAll(() => t?.close());
 describe('signup on the real engine', () => {
   it('when alice signs up, then her container runs with exactly the expected name, labels, env, network, limits and restart policy', async () => {
     expectRedirect(await signUp(request.agent(t.app), { username: 'alice' }), '/dashboard');
-    const name = nameOf('alice');
+    const name = await nameOf('alice');
     onTestFailed(async () => console.error(await containerLogs(name)));
-    const user = t.services.users.findByUsername('alice')!;
+    const user = (await t.services.users.findByUsername('alice'))!;
     const info = await inspect(name);
 
     expect(info.Name).toBe(`/${name}`);
@@ -95,8 +95,8 @@ describe('signup on the real engine', () => {
     expect(page.text).toContain('data-state="running"');
     // The link keeps the port the browser used to reach Spawner (here supertest's loopback port).
     expect(page.text).toMatch(/href="http:\/\/dash\.apps\.example\.test(:\d+)?\/"/);
-    expect(page.text).toContain(nameOf('dash'));
-    await docker.getContainer(nameOf('dash')).stop({ t: 0 });
+    expect(page.text).toContain(await nameOf('dash'));
+    await docker.getContainer(await nameOf('dash')).stop({ t: 0 });
     const after = await agent.get('/dashboard');
     expect(after.text).toContain('data-state="stopped"');
     expect(after.text).toContain('Start my container');
@@ -106,19 +106,19 @@ describe('signup on the real engine', () => {
 describe('login and restart', () => {
   it('when the container was removed, then login creates it again', async () => {
     expectRedirect(await signUp(request.agent(t.app), { username: 'bob' }), '/dashboard');
-    const name = nameOf('bob');
+    const name = await nameOf('bob');
     const first = await inspect(name);
     await docker.getContainer(name).remove({ force: true });
     expectRedirect(await logIn(request.agent(t.app), { username: 'bob' }), '/dashboard');
     const second = await inspect(name);
     expect(second.Id).not.toBe(first.Id);
     expect(second.State.Running).toBe(true);
-    expect(t.services.users.findByUsername('bob')?.containerId).toBe(second.Id);
+    expect((await t.services.users.findByUsername('bob'))?.containerId).toBe(second.Id);
   });
 
   it('when the container was stopped, then login starts the same one', async () => {
     expectRedirect(await signUp(request.agent(t.app), { username: 'stoppy' }), '/dashboard');
-    const name = nameOf('stoppy');
+    const name = await nameOf('stoppy');
     const first = await inspect(name);
     await docker.getContainer(name).stop({ t: 0 });
     expectRedirect(await logIn(request.agent(t.app), { username: 'stoppy' }), '/dashboard');
@@ -130,7 +130,7 @@ describe('login and restart', () => {
   it('when restart is pressed, then the container has a new start time and the dashboard says so', async () => {
     const agent = request.agent(t.app);
     expectRedirect(await signUp(agent, { username: 'resty' }), '/dashboard');
-    const name = nameOf('resty');
+    const name = await nameOf('resty');
     const before = (await inspect(name)).State.StartedAt;
     const token = csrfFrom((await agent.get('/dashboard')).text);
     expectRedirect(await agent.post('/container/restart').type('form').send({ _csrf: token }), '/dashboard');
@@ -141,7 +141,7 @@ describe('login and restart', () => {
   });
 
   it('when 20 ensure-running calls for one person arrive at once, then exactly one container exists', async () => {
-    const user = t.services.users.create({ username: 'parallel', email: 'parallel@example.com', passwordHash: 'x' });
+    const user = await t.services.users.create({ username: 'parallel', email: 'parallel@example.com', passwordHash: 'x' });
     const results = await Promise.all(Array.from({ length: 20 }, () => t.services.containers.ensureRunning(user)));
     expect(new Set(results.map((r) => r.id)).size).toBe(1);
     expect(results.every((r) => r.state === 'running')).toBe(true);
@@ -149,7 +149,8 @@ describe('login and restart', () => {
       all: true,
       filters: { label: [`spawner.user_id=${user.id}`, `spawner.test-run=${runId}`] },
     });
-    expect(found.filter((c) => c.Names.includes(`/${nameOf('parallel')}`))).toHaveLength(1);
+    const parallelName = await nameOf('parallel');
+    expect(found.filter((c) => c.Names.includes(`/${parallelName}`))).toHaveLength(1);
   });
 
   it('when two app instances (two processes) race to create the same container, then one container results and neither fails', async () => {
@@ -159,13 +160,12 @@ describe('login and restart', () => {
       env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'apps.example.test', CONTAINER_NAME_PREFIX: t.config.containers.namePrefix },
     });
     try {
-      const user = t.services.users.create({ username: 'racer', email: 'racer@example.com', passwordHash: 'x' });
+      const user = await t.services.users.create({ username: 'racer', email: 'racer@example.com', passwordHash: 'x' });
       const [a, b] = await Promise.all([t.services.containers.ensureRunning(user), second.services.containers.ensureRunning(user)]);
       expect(a.id).toBe(b.id);
       expect(a.state).toBe('running');
     } finally {
-      second.services.close();
-      second.database.close();
+      await second.database.close();
     }
   });
 });
@@ -176,7 +176,7 @@ describe('when Docker refuses', () => {
     try {
       const agent = request.agent(broken.app);
       expectRedirect(await signUp(agent, { username: 'noimage' }), '/dashboard');
-      expect(broken.services.users.findByUsername('noimage')).toBeDefined();
+      expect(await broken.services.users.findByUsername('noimage')).toBeDefined();
       const page = await agent.get('/dashboard');
       expect(page.status).toBe(200);
       expect(page.text).toContain('The template image');
@@ -184,7 +184,7 @@ describe('when Docker refuses', () => {
       expect(page.text).toContain('data-state="missing"');
       expect(page.text).toContain('Start my container');
     } finally {
-      broken.close();
+      await broken.close();
     }
   });
 
@@ -195,14 +195,14 @@ describe('when Docker refuses', () => {
       expectRedirect(await signUp(agent, { username: 'nonet' }), '/dashboard');
       const page = await agent.get('/dashboard');
       expect(page.text).toContain('does not exist');
-      const user = broken.services.users.findByUsername('nonet')!;
+      const user = (await broken.services.users.findByUsername('nonet'))!;
       const leftovers = await docker.listContainers({
         all: true,
         filters: { name: [`${broken.config.containers.namePrefix}-nonet-${user.id}`] },
       });
       expect(leftovers).toHaveLength(0);
     } finally {
-      broken.close();
+      await broken.close();
     }
   });
 });

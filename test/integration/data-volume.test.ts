@@ -23,7 +23,7 @@ describe('the data volume', () => {
   it('when a file is written to /data, then it survives restart, stop, removal and re-creation', async () => {
     const agent = request.agent(t.app);
     expectRedirect(await signUp(agent, { username: 'keeper' }), '/dashboard');
-    const { user, name } = containerOf(t, 'keeper');
+    const { user, name } = await containerOf(t, 'keeper');
     const volume = `${name}-data`;
     const info = await docker.getContainer(name).inspect();
     expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Name: volume, Destination: '/data', RW: true })]);
@@ -49,17 +49,17 @@ describe('the data volume', () => {
     const token = csrfFrom((await agent.get('/dashboard')).text);
     expectRedirect(await agent.post('/account/delete').type('form').send({ _csrf: token, confirm: 'someone-else' }), '/dashboard');
     expect((await agent.get('/dashboard')).text).toContain('type your username');
-    expect(t.services.users.findByUsername('careful')).toBeDefined();
+    expect(await t.services.users.findByUsername('careful')).toBeDefined();
   });
 
   it('when the account is deleted with confirmation, then the container, the volume and the account are gone', async () => {
     const agent = request.agent(t.app);
     expectRedirect(await signUp(agent, { username: 'leaver' }), '/dashboard');
-    const { name } = containerOf(t, 'leaver');
+    const { name } = await containerOf(t, 'leaver');
     expect((await execIn(name, ['sh', '-c', 'echo bye > /data/x'])).exitCode).toBe(0);
     const token = csrfFrom((await agent.get('/dashboard')).text);
     expectRedirect(await agent.post('/account/delete').type('form').send({ _csrf: token, confirm: 'leaver' }), '/login?deleted=1');
-    expect(t.services.users.findByUsername('leaver')).toBeUndefined();
+    expect(await t.services.users.findByUsername('leaver')).toBeUndefined();
     await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
     await expect(docker.getVolume(`${name}-data`).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expectRedirect(await agent.get('/dashboard'), '/login');
@@ -67,7 +67,7 @@ describe('the data volume', () => {
     // The name is free again, and a new account starts with an empty volume.
     const again = request.agent(t.app);
     expectRedirect(await signUp(again, { username: 'leaver', email: 'leaver2@example.com' }), '/dashboard');
-    const listing = await execIn(containerOf(t, 'leaver').name, ['sh', '-c', 'ls /data']);
+    const listing = await execIn((await containerOf(t, 'leaver')).name, ['sh', '-c', 'ls /data']);
     expect(listing.stdout.trim() + listing.stderr).toBe('');
   });
 });

@@ -19,8 +19,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, it } from 'vitest';
 import { ServerProcess } from '../helpers/serverProcess.js';
-import { openDatabase } from '../../src/db/database.js';
-import { UserRepository } from '../../src/db/users.js';
+import { openSqliteStores } from '../../src/db/sqlite/stores.js';
 
 /** Each case starts real server processes: seconds of CPU each on a shared machine. */
 const PROCESS_TEST_TIMEOUT_MS = 150_000;
@@ -41,14 +40,15 @@ describe.concurrent('when the database file is damaged or locked at start-up', (
   });
 
   /** A real, migrated Spawner database with enough rows to span many pages. */
-  function realDatabase(path: string): void {
-    const opened = openDatabase(path);
-    const users = new UserRepository(opened.db);
-    for (let i = 0; i < 300; i++) users.create({ username: `person${i}`, email: `person${i}@example.com`, passwordHash: 'x'.repeat(60) });
-    opened.close();
+  async function realDatabase(path: string): Promise<void> {
+    const opened = openSqliteStores(path);
+    for (let i = 0; i < 300; i++) {
+      await opened.users.create({ username: `person${i}`, email: `person${i}@example.com`, passwordHash: 'x'.repeat(60) });
+    }
+    await opened.close();
   }
 
-  const cases: { name: string; prepare: (path: string) => void; problem: RegExp }[] = [
+  const cases: { name: string; prepare: (path: string) => void | Promise<void>; problem: RegExp }[] = [
     {
       name: 'garbage bytes',
       prepare: (path) => writeFileSync(path, 'This is not a database. '.repeat(3000)),
@@ -56,16 +56,16 @@ describe.concurrent('when the database file is damaged or locked at start-up', (
     },
     {
       name: 'a real database cut in half',
-      prepare: (path) => {
-        realDatabase(path);
+      prepare: async (path) => {
+        await realDatabase(path);
         truncateSync(path, Math.floor(statSync(path).size / 2));
       },
       problem: /damaged/,
     },
     {
       name: 'a real database with scrambled cell pointers',
-      prepare: (path) => {
-        realDatabase(path);
+      prepare: async (path) => {
+        await realDatabase(path);
         // Scribble over the cell pointers of the fullest table leaf page: SQLite still opens the
         // file and only the integrity check finds (many lines of) problems.
         const file = readFileSync(path);
@@ -86,12 +86,14 @@ describe.concurrent('when the database file is damaged or locked at start-up', (
   it(
     'when the file is damaged, then the server exits non-zero at once with one readable line naming the file, twice in a row, and the file is unchanged',
     async ({ expect }) => {
-      const prepared = cases.map((c, i) => {
-        const path = join(dir, `damaged-${i}`, 'spawner.db');
-        mkdirSync(join(dir, `damaged-${i}`));
-        c.prepare(path);
-        return { ...c, path, before: sha(path) };
-      });
+      const prepared = await Promise.all(
+        cases.map(async (c, i) => {
+          const path = join(dir, `damaged-${i}`, 'spawner.db');
+          mkdirSync(join(dir, `damaged-${i}`));
+          await c.prepare(path);
+          return { ...c, path, before: sha(path) };
+        }),
+      );
       // Twice: a supervisor restarting it in a loop must not wear the file down either.
       for (let round = 0; round < 2; round++) {
         const results = await Promise.all(prepared.map((c) => ServerProcess.runToExit(env(c.path), 40_000)));
@@ -117,12 +119,14 @@ describe.concurrent('when the database file is damaged or locked at start-up', (
   it(
     'when another process holds the file locked, then the server gives up after the busy timeout with one readable line, and writes nothing',
     async ({ expect }) => {
-      const variants = [
+      const lockings = [
         { name: 'BEGIN EXCLUSIVE with a pending write', lock: (db: Database.Database) => db.exec('BEGIN EXCLUSIVE') },
         { name: 'locking_mode=EXCLUSIVE after a write', lock: (db: Database.Database) => db.pragma('locking_mode = EXCLUSIVE') },
-      ].map((variant, i) => {
+      ];
+      const variants: ((typeof lockings)[number] & { path: string; locker: Database.Database; before: string })[] = [];
+      for (const [i, variant] of lockings.entries()) {
         const path = join(dir, `locked-${i}`, 'spawner.db');
-        realDatabase(path);
+        await realDatabase(path);
         // Read before locking: closing any descriptor of the file would drop this process's POSIX
         // locks on it. The locker's write goes to the WAL, not into the file itself.
         const before = sha(path);
@@ -131,8 +135,8 @@ describe.concurrent('when the database file is damaged or locked at start-up', (
         locker
           .prepare('INSERT INTO users (username, email, password_hash) VALUES (?, ?, ?)')
           .run(`locker${i}`, `locker${i}@example.com`, 'x');
-        return { ...variant, path, locker, before };
-      });
+        variants.push({ ...variant, path, locker, before });
+      }
       try {
         const results = await Promise.all(variants.map((v) => ServerProcess.runToExit(env(v.path), 45_000)));
         results.forEach((result, i) => {

@@ -50,14 +50,14 @@ describe('when Docker is unreachable or stuck while a person uses the buttons', 
   });
 
   afterAll(async () => {
-    t?.close();
+    await t?.close();
     await proxy.stop();
   });
 
   it('when Docker is gone, then restart and start answer with a readable message and no 5xx; when it is back, restart works', async () => {
     const agent = request.agent(t.app);
     expectRedirect(await signUp(agent, { username: 'presser' }), '/dashboard');
-    const name = t.services.users.findByUsername('presser')!.containerName!;
+    const name = (await t.services.users.findByUsername('presser'))!.containerName!;
     const before = (await docker.getContainer(name).inspect()).State.StartedAt;
 
     await proxy.stop();
@@ -100,7 +100,7 @@ describe('when Docker is unreachable or stuck while a person uses the buttons', 
       expect(page.text).toContain('flash-error');
       expect(page.text).toContain('not reachable');
     } finally {
-      stuck.close();
+      await stuck.close();
       await hanging.stop();
     }
   });

@@ -30,7 +30,7 @@ function app(env: Record<string, string>): TestApp {
 
 /** Creates a person and brings their container up the way signup does; returns its name. */
 async function spawn(t: TestApp, username: string): Promise<string> {
-  const user = t.services.users.create({ username, email: `${username}@example.com`, passwordHash: 'x' });
+  const user = await t.services.users.create({ username, email: `${username}@example.com`, passwordHash: 'x' });
   const status = await t.services.containers.ensureRunning(user);
   spawned.push(status.name);
   if (status.state !== 'running')
@@ -54,7 +54,7 @@ afterEach(async (context) => {
 });
 
 afterAll(async () => {
-  for (const t of apps) t.close();
+  for (const t of apps) await t.close();
   await removeTestResources(runId, FILE);
 });
 

@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  t?.close();
+  await t?.close();
   await proxy.stop();
 });
 
@@ -54,12 +54,12 @@ describe('/health', () => {
     expectRedirect(await logIn(again, { username: 'outage' }), '/dashboard');
     expect((await again.get('/dashboard')).text).toContain('not reachable');
     expectRedirect(await signUp(request.agent(t.app), { username: 'during-outage' }), '/dashboard');
-    expect(t.services.users.findByUsername('during-outage')).toBeDefined();
+    expect(await t.services.users.findByUsername('during-outage')).toBeDefined();
 
     await proxy.start();
     expect((await request(t.app).get('/health')).status).toBe(200);
     expectRedirect(await logIn(request.agent(t.app), { username: 'during-outage' }), '/dashboard');
-    const status = await t.services.containers.status(t.services.users.findByUsername('during-outage')!);
+    const status = await t.services.containers.status((await t.services.users.findByUsername('during-outage'))!);
     expect(status.state).toBe('running');
   });
 
@@ -74,7 +74,7 @@ describe('/health', () => {
       expect(response.body.checks).toEqual({ database: 'ok', docker: 'error' });
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
-      stuck.close();
+      await stuck.close();
       await hanging.stop();
     }
   });
@@ -86,7 +86,7 @@ describe('/health', () => {
       expect(response.status).toBe(503);
       expect(response.body.checks.docker).toBe('error');
     } finally {
-      closed.close();
+      await closed.close();
     }
   });
 });

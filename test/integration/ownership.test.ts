@@ -14,16 +14,16 @@ const FILE = 'ownership';
 let t: TestApp;
 let bob: ReturnType<typeof request.agent>;
 
-const containerOf = (username: string) => {
-  const user = t.services.users.findByUsername(username);
+const containerOf = async (username: string) => {
+  const user = await t.services.users.findByUsername(username);
   if (!user?.containerId || !user.containerName) throw new Error(`${username} has no container`);
   return { id: user.containerId, name: user.containerName, userId: String(user.id) };
 };
 const state = async (name: string) => (await docker.getContainer(name).inspect()).State;
 
 /** Every plausible way a request could try to name alice's container instead of bob's. */
-function aliceEverywhere(): Record<string, string> {
-  const alice = containerOf('alice');
+async function aliceEverywhere(): Promise<Record<string, string>> {
+  const alice = await containerOf('alice');
   return {
     id: alice.id,
     containerId: alice.id,
@@ -47,17 +47,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  t?.close();
+  await t?.close();
   await removeTestResources(runId, FILE);
 });
 
 describe('when bob names alice’s container in his request', () => {
   it('when bob presses restart with alice’s id and name in the body and the query, then only bob’s container restarts', async () => {
-    const alice = containerOf('alice');
+    const alice = await containerOf('alice');
     const aliceBefore = await state(alice.name);
-    const bobBefore = await state(containerOf('bob').name);
+    const bobBefore = await state((await containerOf('bob')).name);
     const token = csrfFrom((await bob.get('/dashboard')).text);
-    const fields = aliceEverywhere();
+    const fields = await aliceEverywhere();
 
     const response = await bob
       .post(`/container/restart?${new URLSearchParams(fields).toString()}`)
@@ -68,29 +68,29 @@ describe('when bob names alice’s container in his request', () => {
     const aliceAfter = await state(alice.name);
     expect(aliceAfter.StartedAt).toBe(aliceBefore.StartedAt);
     expect(aliceAfter.Running).toBe(true);
-    const bobAfter = await state(containerOf('bob').name);
+    const bobAfter = await state((await containerOf('bob')).name);
     expect(new Date(bobAfter.StartedAt).getTime()).toBeGreaterThan(new Date(bobBefore.StartedAt).getTime());
-    expect(containerOf('alice').id).toBe(alice.id);
+    expect((await containerOf('alice')).id).toBe(alice.id);
   });
 
   it('when bob presses start with alice’s stopped container named in the request, then alice’s stays stopped and bob’s runs', async () => {
-    const alice = containerOf('alice');
+    const alice = await containerOf('alice');
     await docker.getContainer(alice.name).stop({ t: 0 });
-    await docker.getContainer(containerOf('bob').name).stop({ t: 0 });
+    await docker.getContainer((await containerOf('bob')).name).stop({ t: 0 });
     const token = csrfFrom((await bob.get('/dashboard')).text);
 
     const response = await bob
       .post('/container/start')
       .type('form')
-      .send({ _csrf: token, ...aliceEverywhere() });
+      .send({ _csrf: token, ...(await aliceEverywhere()) });
 
     expectRedirect(response, '/dashboard');
     expect((await state(alice.name)).Running).toBe(false);
-    expect((await state(containerOf('bob').name)).Running).toBe(true);
+    expect((await state((await containerOf('bob')).name)).Running).toBe(true);
   });
 
   it('when someone not logged in names alice’s container, then 401 and nothing changes', async () => {
-    const alice = containerOf('alice');
+    const alice = await containerOf('alice');
     await docker.getContainer(alice.name).start();
     const before = await state(alice.name);
     const stranger = request.agent(t.app);
@@ -99,7 +99,7 @@ describe('when bob names alice’s container in his request', () => {
     const response = await stranger
       .post('/container/restart')
       .type('form')
-      .send({ _csrf: token, ...aliceEverywhere() });
+      .send({ _csrf: token, ...(await aliceEverywhere()) });
 
     expect(response.status).toBe(401);
     expect((await state(alice.name)).StartedAt).toBe(before.StartedAt);

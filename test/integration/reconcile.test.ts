@@ -54,7 +54,7 @@ afterAll(() => t?.close());
 
 describe('reconcile on start', () => {
   it('when a container was recreated behind Spawner’s back, then reconcile stores the new id and name', async () => {
-    const alice = createUser(t, 'alice');
+    const alice = await createUser(t, 'alice');
     const first = await t.services.containers.ensureRunning(alice);
     // Replace it by hand with an identical container: same name and labels, new id.
     const old = await docker.getContainer(first.id!).inspect();
@@ -66,22 +66,22 @@ describe('reconcile on start', () => {
       HostConfig: { NetworkMode: network },
     });
     await replacement.start();
-    expect(t.services.users.findById(alice.id)?.containerId).toBe(first.id);
+    expect((await t.services.users.findById(alice.id))?.containerId).toBe(first.id);
 
     const report = await reconcileContainers(depsOf(t));
 
     expect(report.updated).toBe(1);
     expect(report.matched).toBe(1);
     expect(report.orphans).toEqual([]);
-    expect(t.services.users.findById(alice.id)).toMatchObject({ containerId: replacement.id, containerName: first.name });
+    expect(await t.services.users.findById(alice.id)).toMatchObject({ containerId: replacement.id, containerName: first.name });
     // A second run finds nothing left to correct.
     expect((await reconcileContainers(depsOf(t))).updated).toBe(0);
   });
 
   it('when a container’s account no longer exists, then reconcile logs it and leaves the container running', async () => {
-    const bob = createUser(t, 'bob');
+    const bob = await createUser(t, 'bob');
     const status = await t.services.containers.ensureRunning(bob);
-    t.services.users.delete(bob.id);
+    await t.services.users.delete(bob.id);
     const { logger, lines } = capturingLogger();
 
     const report = await reconcileOnStart(depsOf(t, logger));
@@ -94,32 +94,31 @@ describe('reconcile on start', () => {
   });
 
   it('when the stored container is gone, then reconcile counts it missing and leaves the record for the next login', async () => {
-    const carol = createUser(t, 'carol');
+    const carol = await createUser(t, 'carol');
     const status = await t.services.containers.ensureRunning(carol);
     await docker.getContainer(status.id!).remove({ force: true });
 
     const report = await reconcileContainers(depsOf(t));
 
     expect(report.missing).toBe(1);
-    expect(t.services.users.findById(carol.id)?.containerId).toBe(status.id);
+    expect((await t.services.users.findById(carol.id))?.containerId).toBe(status.id);
   });
 
   it('when another Spawner’s containers share the engine, then reconcile neither claims nor reports them', async () => {
     const other = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network } });
     try {
       // Same user id as someone here, different name prefix.
-      const stranger = createUser(other, 'stranger');
+      const stranger = await createUser(other, 'stranger');
       await other.services.containers.ensureRunning(stranger);
-      const before = t.services.users.all();
+      const before = await t.services.users.all();
 
       const report = await reconcileContainers(depsOf(t));
 
       expect(report.foreign).toBeGreaterThanOrEqual(1);
       expect(report.orphans.map((o) => o.username)).not.toContain('stranger');
-      expect(t.services.users.all()).toEqual(before);
+      expect(await t.services.users.all()).toEqual(before);
     } finally {
-      other.services.close();
-      other.database.close();
+      await other.database.close();
     }
   });
 
@@ -132,7 +131,7 @@ describe('reconcile on start', () => {
       expect(Date.now() - started).toBeLessThan(3000);
       expect(lines.find((l) => l.level === 40)?.msg).toContain('Docker is not reachable; reconcile skipped');
     } finally {
-      offline.close();
+      await offline.close();
     }
   });
 });
@@ -144,7 +143,8 @@ describe('reconcile at scale', () => {
   beforeAll(async () => {
     big = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network } });
     const prefix = big.config.containers.namePrefix;
-    const people = big.database.sqlite.transaction(() => Array.from({ length: COUNT }, (_, i) => createUser(big, `p${i}`)))();
+    const people = [];
+    for (let i = 0; i < COUNT; i++) people.push(await createUser(big, `p${i}`));
     // Created, not started: what reconcile reads is the list, whatever the containers' state.
     await inBatches(people, 16, (person) =>
       docker.createContainer({
@@ -163,7 +163,7 @@ describe('reconcile at scale', () => {
 
   afterAll(async () => {
     const prefix = big?.config.containers.namePrefix;
-    big?.close();
+    await big?.close();
     if (!prefix) return;
     const mine = await docker.listContainers({ all: true, filters: { label: [`${TEST_RUN_LABEL}=${runId}`], name: [`^/${prefix}-`] } });
     await inBatches(mine, 16, (c) => docker.getContainer(c.Id).remove({ force: true }));
@@ -179,7 +179,7 @@ describe('reconcile at scale', () => {
     expect(report.matched).toBe(COUNT);
     expect(report.updated).toBe(COUNT);
     expect(report.durationMs).toBeLessThan(2000);
-    const stored = big.services.users.all();
+    const stored = await big.services.users.all();
     expect(
       stored.filter((u) => u.containerId && u.containerName === `${big.config.containers.namePrefix}-${u.username}-${u.id}`),
     ).toHaveLength(COUNT);

@@ -19,7 +19,7 @@ const ENGINE_TCP = 'tcp://127.0.0.1:2375';
 let network: string;
 
 async function containerOf(app: TestApp, username: string) {
-  const user = app.services.users.findByUsername(username);
+  const user = await app.services.users.findByUsername(username);
   if (!user) throw new Error(`no user ${username}`);
   return { user, info: await docker.getContainer(`${app.config.containers.namePrefix}-${username}-${user.id}`).inspect() };
 }
@@ -62,14 +62,14 @@ describe('DOCKER_HOST=tcp://127.0.0.1:2375', () => {
       expectRedirect(await signUp(agent, { username: 'nowhere' }), '/dashboard');
       expect((await agent.get('/dashboard')).text).toContain('The container engine is not reachable');
       expect((await request(nowhere.app).get('/health')).body.checks.docker).toBe('error');
-      const user = nowhere.services.users.findByUsername('nowhere')!;
+      const user = (await nowhere.services.users.findByUsername('nowhere'))!;
       const found = await docker.listContainers({
         all: true,
         filters: { name: [`${nowhere.config.containers.namePrefix}-nowhere-${user.id}`] },
       });
       expect(found).toHaveLength(0);
     } finally {
-      nowhere.close();
+      await nowhere.close();
     }
   });
 });
@@ -151,7 +151,7 @@ describe('through a socket proxy with the socket-proxy profile’s permissions',
   });
 
   afterAll(async () => {
-    t?.close();
+    await t?.close();
     proxy.closeAllConnections();
     await new Promise<void>((resolve) => proxy.close(() => resolve()));
   });

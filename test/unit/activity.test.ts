@@ -41,11 +41,11 @@ describe('countEstablished', () => {
 });
 
 describe('ActivityTracker', () => {
-  it('keeps the latest time per person and flushes only what changed, in one batch', () => {
+  it('keeps the latest time per person and flushes only what changed, in one batch', async () => {
     let now = 1_000;
     const tracker = new ActivityTracker(() => now);
     const batches: { id: number; at: Date }[][] = [];
-    const users = { recordActivity: (batch: { id: number; at: Date }[]) => batches.push(batch) } as never;
+    const users = { recordActivity: async (batch: { id: number; at: Date }[]) => void batches.push(batch) };
     tracker.touch(1);
     now = 2_000;
     tracker.touch(1);
@@ -53,8 +53,8 @@ describe('ActivityTracker', () => {
     tracker.touch(2, 400); // older: ignored
     expect(tracker.lastActivity(1)).toBe(2_000);
     expect(tracker.lastActivity(2)).toBe(500);
-    expect(tracker.flush(users)).toBe(2);
-    expect(tracker.flush(users)).toBe(0);
+    expect(await tracker.flush(users)).toBe(2);
+    expect(await tracker.flush(users)).toBe(0);
     expect(batches).toHaveLength(1);
     expect(batches[0]).toEqual([
       { id: 1, at: new Date(2_000) },

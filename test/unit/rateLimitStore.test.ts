@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Options, Store } from 'express-rate-limit';
-import { openDatabase, type Database_ } from '../../src/db/database.js';
-import { SqliteRateLimits } from '../../src/db/rateLimitStore.js';
+import { openSqliteDatabase, type SqliteDatabase } from '../../src/db/sqlite/database.js';
+import { SqliteRateLimits } from '../../src/db/sqlite/rateLimitStore.js';
 
 let dir: string;
-let database: Database_;
+let database: SqliteDatabase;
 let clock: number;
 let limits: SqliteRateLimits;
 
@@ -23,7 +23,7 @@ const rows = () => database.sqlite.prepare('SELECT key, hits, reset_at AS resetA
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'spawner-rl-'));
-  database = openDatabase(join(dir, 'spawner.db'));
+  database = openSqliteDatabase(join(dir, 'spawner.db'));
   clock = 1_000_000;
   limits = new SqliteRateLimits(database.sqlite, { now: () => clock });
 });
@@ -83,7 +83,7 @@ describe('SqliteRateLimits', () => {
     await short.increment('x');
     await long.increment('x');
     clock += 1_000;
-    expect(limits.purgeExpired()).toBe(1);
+    expect(await limits.purgeExpired()).toBe(1);
     expect(rows()).toEqual([{ key: 'b:x', hits: 1, resetAt: 1_060_000 }]);
   });
 

@@ -3,12 +3,13 @@
 // process alive.
 import session from 'express-session';
 import type Database from 'better-sqlite3';
+import type { SessionStore } from '../stores.js';
 
 const DEFAULT_TTL_MS = 24 * 3600 * 1000;
 
 type Callback<T = void> = (error: unknown, value?: T) => void;
 
-export class SqliteSessionStore extends session.Store {
+export class SqliteSessionStore extends session.Store implements SessionStore {
   private readonly getStmt;
   private readonly setStmt;
   private readonly destroyStmt;
@@ -30,7 +31,8 @@ export class SqliteSessionStore extends session.Store {
     this.touchStmt = sqlite.prepare<[number, string]>('UPDATE sessions SET expires_at = ? WHERE sid = ?');
     this.purgeStmt = sqlite.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?');
     this.countStmt = sqlite.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?');
-    this.purgeTimer = setInterval(() => this.purgeExpired(), options.purgeIntervalMs ?? 15 * 60 * 1000);
+    // Expired rows are skipped on read anyway: a purge that fails (a busy file) waits for the next one.
+    this.purgeTimer = setInterval(() => void this.purgeExpired().catch(() => undefined), options.purgeIntervalMs ?? 15 * 60 * 1000);
     this.purgeTimer.unref();
   }
 
@@ -89,7 +91,7 @@ export class SqliteSessionStore extends session.Store {
   }
 
   /** Deletes expired sessions; returns how many went. */
-  purgeExpired(): number {
+  async purgeExpired(): Promise<number> {
     return this.purgeStmt.run(this.now()).changes;
   }
 

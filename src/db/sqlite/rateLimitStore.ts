@@ -1,15 +1,17 @@
 // express-rate-limit counters on Spawner's own SQLite file, so a restart (or a crash an attacker
 // provokes) does not hand out a fresh set of login attempts. One SqliteRateLimits owns the
 // statements and the purge timer; each limiter gets its own Store view with its own key prefix.
+// express-rate-limit awaits what a Store returns, so these return promises like any other store.
 import type Database from 'better-sqlite3';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
+import type { RateLimitStore } from '../stores.js';
 
 interface Row {
   hits: number;
   reset_at: number;
 }
 
-export class SqliteRateLimits {
+export class SqliteRateLimits implements RateLimitStore {
   private readonly incrementStmt;
   private readonly getStmt;
   private readonly decrementStmt;
@@ -36,7 +38,8 @@ export class SqliteRateLimits {
     this.resetKeyStmt = sqlite.prepare<[string]>('DELETE FROM rate_limits WHERE key = ?');
     this.resetPrefixStmt = sqlite.prepare<[string, string]>('DELETE FROM rate_limits WHERE substr(key, 1, length(?)) = ?');
     this.purgeStmt = sqlite.prepare<[number]>('DELETE FROM rate_limits WHERE reset_at <= ?');
-    this.purgeTimer = setInterval(() => this.purgeExpired(), options.purgeIntervalMs ?? 10 * 60 * 1000);
+    // Expired rows are skipped on read anyway: a purge that fails (a busy file) waits for the next one.
+    this.purgeTimer = setInterval(() => void this.purgeExpired().catch(() => undefined), options.purgeIntervalMs ?? 10 * 60 * 1000);
     this.purgeTimer.unref();
   }
 
@@ -56,28 +59,28 @@ export class SqliteRateLimits {
       init: (options: Options) => {
         windowMs = options.windowMs;
       },
-      get: (key) => {
+      get: async (key) => {
         const row = this.getStmt.get(full(key), this.now());
         return row ? info(row) : undefined;
       },
-      increment: (key) => {
+      increment: async (key) => {
         const now = this.now();
         return info(this.incrementStmt.get({ key: full(key), now, resetAt: now + windowMs })!);
       },
-      decrement: (key) => {
+      decrement: async (key) => {
         this.decrementStmt.run(full(key), this.now());
       },
-      resetKey: (key) => {
+      resetKey: async (key) => {
         this.resetKeyStmt.run(full(key));
       },
-      resetAll: () => {
+      resetAll: async () => {
         this.resetPrefixStmt.run(prefix, prefix);
       },
     };
   }
 
   /** Deletes counters whose window has ended; returns how many went. */
-  purgeExpired(): number {
+  async purgeExpired(): Promise<number> {
     return this.purgeStmt.run(this.now()).changes;
   }
 

@@ -1,16 +1,18 @@
-// Opens the SQLite file, sets the pragmas Spawner relies on and applies the committed migrations.
+// Opens the SQLite file, sets the pragmas Spawner relies on (the busy timeout among them) and
+// applies the committed migrations in drizzle/.
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { projectRoot } from '../paths.js';
+import { projectRoot } from '../../paths.js';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema.js';
+import { DatabaseOpenError } from '../stores.js';
 
 /** Drizzle over better-sqlite3; `$client` is the raw connection, for the few hot statements. */
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
-export interface Database_ {
+export interface SqliteDatabase {
   db: Db;
   sqlite: Database.Database;
   close(): void;
@@ -20,14 +22,6 @@ export const migrationsFolder = (): string => join(projectRoot(), 'drizzle');
 
 /** How long start-up (and every later write) waits for another process's lock before giving up. */
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-
-export class DatabaseOpenError extends Error {
-  constructor(path: string, cause: unknown, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS) {
-    // One line: server.ts prints it as the only thing on stderr before exiting.
-    super(`Cannot open the database at ${path}: ${explain(cause, busyTimeoutMs)}`.replace(/\s*\n\s*/g, '; '));
-    this.name = 'DatabaseOpenError';
-  }
-}
 
 /** SQLite's terse errors in words an operator can act on. */
 function explain(cause: unknown, busyTimeoutMs: number): string {
@@ -58,7 +52,7 @@ function damageReport(rows: unknown[]): string {
   return `the file is damaged (integrity check: ${problems[0] ?? 'failed'}${more}); restore it from a backup`;
 }
 
-export function openDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Database_ {
+export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: number } = {}): SqliteDatabase {
   let sqlite: Database.Database | undefined;
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   try {
@@ -82,6 +76,6 @@ export function openDatabase(path: string, options: { busyTimeoutMs?: number } =
     return { db, sqlite: opened, close: () => opened.open && opened.close() };
   } catch (error) {
     if (sqlite?.open) sqlite.close();
-    throw new DatabaseOpenError(path, error, busyTimeoutMs);
+    throw new DatabaseOpenError(path, explain(error, busyTimeoutMs));
   }
 }

@@ -1,0 +1,101 @@
+// The users table on SQLite, behind the UserStore interface. better-sqlite3 is synchronous: each
+// method does its work at once and hands back a settled promise, so callers are written for a
+// database that answers later (PostgreSQL) while SQLite keeps its speed.
+import { eq, sql } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './database.js';
+import { users } from './schema.js';
+import { DuplicateUserError, type ContainerRecord, type NewUser, type User, type UserStore } from '../stores.js';
+
+export class SqliteUserStore implements UserStore {
+  private activityStatement: Statement<[number, number]> | undefined;
+  private containerStatement: Statement<[string | null, string | null, number]> | undefined;
+
+  constructor(private readonly db: Db) {}
+
+  async findById(id: number): Promise<User | undefined> {
+    return this.db.select().from(users).where(eq(users.id, id)).get();
+  }
+
+  async findByUsername(username: string): Promise<User | undefined> {
+    return this.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.username}) = lower(${username})`)
+      .get();
+  }
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    return this.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = lower(${email})`)
+      .get();
+  }
+
+  findByLogin(login: string): Promise<User | undefined> {
+    return login.includes('@') ? this.findByEmail(login) : this.findByUsername(login);
+  }
+
+  async create(input: NewUser): Promise<User> {
+    try {
+      return this.db.insert(users).values(input).returning().get();
+    } catch (error) {
+      const field = uniqueViolation(error);
+      if (field) throw new DuplicateUserError(field, { cause: error });
+      throw error;
+    }
+  }
+
+  async setContainer(id: number, container: ContainerRecord): Promise<void> {
+    this.db.update(users).set({ containerId: container.id, containerName: container.name }).where(eq(users.id, id)).run();
+  }
+
+  /**
+   * One prepared statement in one transaction (the sweep runs it on the event loop, so it must
+   * take a millisecond, not one query build per row).
+   */
+  async recordActivity(batch: { id: number; at: Date }[]): Promise<void> {
+    const client = this.db.$client;
+    const statement = (this.activityStatement ??= client.prepare<[number, number]>('UPDATE users SET last_activity = ? WHERE id = ?'));
+    client.transaction((rows: { id: number; at: Date }[]) => {
+      for (const { id, at } of rows) statement.run(at.getTime(), id);
+    })(batch);
+  }
+
+  /** Like recordActivity: one prepared statement in one transaction, for a thousand rows at start-up. */
+  async correctContainers(updates: { id: number; container: ContainerRecord }[]): Promise<void> {
+    const client = this.db.$client;
+    const statement = (this.containerStatement ??= client.prepare<[string | null, string | null, number]>(
+      'UPDATE users SET container_id = ?, container_name = ? WHERE id = ?',
+    ));
+    client.transaction((rows: { id: number; container: ContainerRecord }[]) => {
+      for (const { id, container } of rows) statement.run(container.id, container.name, id);
+    })(updates);
+  }
+
+  async delete(id: number): Promise<void> {
+    this.db.delete(users).where(eq(users.id, id)).run();
+  }
+
+  async all(): Promise<User[]> {
+    return this.db.select().from(users).all();
+  }
+
+  async count(): Promise<number> {
+    return (
+      this.db
+        .select({ n: sql<number>`count(*)` })
+        .from(users)
+        .get()?.n ?? 0
+    );
+  }
+}
+
+/** Which unique index refused a second username or e-mail in a SQLite error, if that is what it is. */
+export function uniqueViolation(error: unknown): 'username' | 'email' | null {
+  const message = error instanceof Error ? error.message : '';
+  if (!/UNIQUE constraint failed/i.test(message) && (error as { code?: string })?.code !== 'SQLITE_CONSTRAINT_UNIQUE') return null;
+  if (/email/i.test(message)) return 'email';
+  return 'username';
+}
