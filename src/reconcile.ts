@@ -1,5 +1,5 @@
 // Reconcile on start: brings the database's memory of people's containers in line with what
-// Docker has. One list call finds every container labelled spawner.managed=true, one database
+// the backend has. One list call finds every workload labelled spawner.managed=true, one database
 // transaction corrects stored container ids and names that changed (a container recreated by
 // hand, a restored backup), and containers whose account no longer exists are reported, never
 // removed: they may hold someone's work, and deleting is the operator's decision.
@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Database_ } from './db/database.js';
 import type { UserRepository } from './db/users.js';
-import type { ContainerSummary } from './containers/engine.js';
+import type { ManagedWorkload } from './containers/backend.js';
 import { containerName } from './containers/naming.js';
 import { DockerUnavailable } from './errors.js';
 
@@ -38,7 +38,7 @@ export interface ReconcileReport {
 }
 
 export interface ReconcileDeps {
-  containers: { listManaged(): Promise<ContainerSummary[]> };
+  containers: { listManaged(): Promise<ManagedWorkload[]> };
   users: Pick<UserRepository, 'all' | 'setContainer'>;
   database: Pick<Database_, 'sqlite'>;
   config: Pick<Config, 'containers'>;
@@ -48,7 +48,54 @@ export interface ReconcileDeps {
 /** Orphans are logged one by one up to this many; the summary always has the count. */
 const MAX_ORPHANS_LOGGED = 50;
 
-/** Throws when Docker cannot be asked; see reconcileOnStart for the start-up wrapper. */
+export interface WorkloadMatch {
+  foreign: number;
+  orphans: OrphanContainer[];
+  /** This Spawner's workloads whose account exists, by account id. */
+  matched: Map<number, ManagedWorkload>;
+  /** Accounts whose stored id or name differs from what the backend has. */
+  changed: { userId: number; id: string; name: string }[];
+  missing: number;
+}
+
+type Account = { id: number; username: string; containerId: string | null; containerName: string | null };
+
+/**
+ * Pure matching of the backend's list to the accounts: a workload is ours only if this Spawner
+ * would give exactly that name to exactly those labels; ours without its account is an orphan.
+ */
+export function matchWorkloads(
+  listed: readonly ManagedWorkload[],
+  accounts: readonly Account[],
+  config: Pick<Config, 'containers'>,
+): WorkloadMatch {
+  const byId = new Map(accounts.map((account) => [account.id, account]));
+  const matched = new Map<number, ManagedWorkload>();
+  const orphans: OrphanContainer[] = [];
+  const changed: WorkloadMatch['changed'] = [];
+  let foreign = 0;
+  for (const workload of listed) {
+    const { name, userId, username } = workload;
+    if (userId === null || !username || name !== containerName(config, { id: userId, username })) {
+      foreign++;
+      continue;
+    }
+    const account = byId.get(userId);
+    if (!account || account.username !== username) {
+      orphans.push({ name, id: workload.id, userId, username, state: workload.state });
+      continue;
+    }
+    matched.set(userId, workload);
+    if (account.containerId !== workload.id || account.containerName !== name) changed.push({ userId, id: workload.id, name });
+  }
+  let missing = 0;
+  for (const account of accounts) {
+    if (!matched.has(account.id) && (account.containerId || account.containerName)) missing++;
+  }
+  return { foreign, orphans, matched, changed, missing };
+}
+
+/** Throws when the backend cannot be asked; see reconcileOnStart for the start-up wrapper. */
 export async function reconcileContainers(deps: ReconcileDeps): Promise<ReconcileReport> {
   const started = performance.now();
   const listed = await deps.containers.listManaged();
@@ -56,36 +103,10 @@ export async function reconcileContainers(deps: ReconcileDeps): Promise<Reconcil
   // Synchronous from here on: the accounts are read and corrected in one transaction, and no
   // request can change them in between.
   const report = deps.database.sqlite.transaction(() => {
-    const accounts = new Map(deps.users.all().map((user) => [user.id, user]));
-    const seen = new Set<number>();
-    const orphans: OrphanContainer[] = [];
-    let foreign = 0;
-    let updated = 0;
-    for (const container of listed) {
-      const name = (container.Names?.[0] ?? '').replace(/^\//, '');
-      const userId = Number(container.Labels?.['spawner.user_id']);
-      const username = container.Labels?.['spawner.username'] ?? '';
-      // Ours only if this Spawner would give exactly that name to exactly those labels.
-      if (!Number.isSafeInteger(userId) || !username || name !== containerName(deps.config, { id: userId, username })) {
-        foreign++;
-        continue;
-      }
-      const account = accounts.get(userId);
-      if (!account || account.username !== username) {
-        orphans.push({ name, id: container.Id, userId, username, state: container.State });
-        continue;
-      }
-      seen.add(userId);
-      if (account.containerId !== container.Id || account.containerName !== name) {
-        deps.users.setContainer(userId, { id: container.Id, name });
-        updated++;
-      }
-    }
-    let missing = 0;
-    for (const account of accounts.values()) {
-      if (!seen.has(account.id) && (account.containerId || account.containerName)) missing++;
-    }
-    return { managed: listed.length, foreign, matched: seen.size, updated, orphans, missing };
+    const match = matchWorkloads(listed, deps.users.all(), deps.config);
+    for (const change of match.changed) deps.users.setContainer(change.userId, { id: change.id, name: change.name });
+    const { foreign, orphans, missing } = match;
+    return { managed: listed.length, foreign, matched: match.matched.size, updated: match.changed.length, orphans, missing };
   })();
   return { ...report, durationMs: Math.round(performance.now() - started), dockerMs };
 }

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase, DatabaseOpenError, type Database_ } from './db/database.js';
-import { createDockerClient, DockerodeEngine } from './containers/engine.js';
+import { createDockerClient, DockerodeEngine } from './containers/docker/engine.js';
 import { resolveSessionSecret } from './secret.js';
 import { createServices, type Services } from './wiring.js';
 import { createApp } from './app.js';

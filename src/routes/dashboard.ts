@@ -36,7 +36,7 @@ export function dashboardRoutes(deps: DashboardRouteDeps): Router {
   router
     .route('/container/start')
     .post(deps.requireLogin, deps.csrf, async (req, res) => {
-      const outcome = await deps.workspace.ensureRunning(req.user!);
+      const outcome = await deps.workspace.ensureRunning(req.user!, 'start');
       flash(req, outcome.problem ? 'error' : 'success', outcome.problem ?? 'Your container is running.');
       res.redirect(303, `${base}/dashboard`);
     })
