@@ -93,9 +93,15 @@ export class TraefikNudge {
   }
 
   private async restart(): Promise<void> {
+    const image = await this.imageTag();
     let info = await this.engine.inspectContainer(this.name);
+    if (info && info.Config.Image !== image) {
+      // Made by an older Spawner from the template image (or another NUDGE_IMAGE): replace it.
+      await this.engine.removeContainer(info.Id);
+      info = null;
+    }
     if (!info) {
-      await this.engine.createContainer(this.spec(await this.imageTag())).catch((error: unknown) => {
+      await this.engine.createContainer(this.spec(image)).catch((error: unknown) => {
         if ((error as { statusCode?: number }).statusCode !== 409) throw error;
       });
       info = await this.engine.inspectContainer(this.name);
