@@ -4,8 +4,10 @@
 // real Spawner start (server.ts logs the reconcile and its duration).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { buildContainerSpec, type ImageFacts } from '../src/containers/spec.js';
-import { createDockerClient, DockerodeEngine } from '../src/containers/engine.js';
+import { buildContainerSpec, type ImageFacts } from '../src/containers/docker/spec.js';
+import { DockerBackend } from '../src/containers/docker/backend.js';
+import { planFromConfig } from '../src/containers/plan.js';
+import { createDockerClient, DockerodeEngine } from '../src/containers/docker/engine.js';
 import { MANAGED_LABEL } from '../src/containers/labels.js';
 import { openSqliteDatabase } from '../src/db/sqlite/database.js';
 import { openSqliteStores } from '../src/db/sqlite/stores.js';
@@ -79,7 +81,7 @@ export async function benchReconcile(ctx: BenchContext, deps: { facts: ImageFact
   let created = 0;
   await mapLimit(people, 6, async (person) => {
     if (Date.now() > deadline) return;
-    const spec = buildContainerSpec(config, person, deps.facts);
+    const spec = buildContainerSpec(planFromConfig(config, person), deps.facts);
     delete spec.HostConfig?.Mounts;
     await ctx.docker.createContainer(spec);
     created++;
@@ -106,8 +108,9 @@ export async function benchReconcile(ctx: BenchContext, deps: { facts: ImageFact
   const lists: number[] = [];
   let report: Awaited<ReturnType<ReconcileModule['reconcileContainers']>> | undefined;
   try {
+    const backend = new DockerBackend(engine, config.traefik.network, createLogger({ level: 'silent' }));
     const reconcileDeps = {
-      containers: { listManaged: () => engine.listContainers([`${MANAGED_LABEL}=true`]) },
+      containers: { listManaged: () => backend.list() },
       users: stores.users,
       database: stores,
       config,

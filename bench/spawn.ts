@@ -2,7 +2,7 @@
 // HTTP on its Docker-network address, against raw dockerode create + start + first 200 of the
 // same container spec. Samples alternate between the two so both see the same engine load.
 import type { Config } from '../src/config.js';
-import type { ImageFacts } from '../src/containers/spec.js';
+import type { ImageFacts } from '../src/containers/docker/spec.js';
 import type { BenchContext } from './lib/context.js';
 import { SessionClient, pollUntil200 } from './lib/http.js';
 import { DbPeek } from './lib/peek.js';

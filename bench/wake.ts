@@ -5,7 +5,7 @@
 // Wake from paused: Spawner has no pause stage, so only the raw floor (unpause + first 200).
 import { join } from 'node:path';
 import type { Config } from '../src/config.js';
-import type { ImageFacts } from '../src/containers/spec.js';
+import type { ImageFacts } from '../src/containers/docker/spec.js';
 import { containerName } from '../src/containers/naming.js';
 import { sleep, waitFor, type BenchContext } from './lib/context.js';
 import { httpRequest, SessionClient, waitForEvent, type HttpResponse } from './lib/http.js';

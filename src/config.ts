@@ -138,6 +138,7 @@ const schema = z.object({
   TRAEFIK_TLS_ENTRYPOINT: pattern('websecure', DOCKER_NAME_RE, 'a Traefik entrypoint name'),
   TRAEFIK_CERTRESOLVER: optionalPattern(DOCKER_NAME_RE, 'a Traefik certificate resolver name'),
   USER_TEMPLATE_IMAGE: pattern('user-service-template:latest', IMAGE_RE, 'a Docker image reference'),
+  NUDGE_IMAGE: optionalPattern(IMAGE_RE, 'a Docker image reference'),
   USER_CONTAINER_PORT: int(8080, 1, 65535),
   USER_DATA_PATH: pattern('/data', /^\/[a-zA-Z0-9_./-]*$/, 'an absolute path inside the container'),
   CONTAINER_NAME_PREFIX: pattern('user', DNS_LABEL_RE, 'a DNS label such as user'),
@@ -196,7 +197,14 @@ export interface Config {
   basePath: string;
   stripPathPrefix: boolean;
   publicScheme: 'http' | 'https';
-  traefik: { network: string; entrypoint: string; tlsEntrypoint: string; certResolver: string | undefined };
+  traefik: {
+    network: string;
+    entrypoint: string;
+    tlsEntrypoint: string;
+    certResolver: string | undefined;
+    /** Image of the nudge container; undefined = the tiny one Spawner builds itself. */
+    nudgeImage: string | undefined;
+  };
   containers: {
     image: string;
     port: number;
@@ -293,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       entrypoint: e.TRAEFIK_ENTRYPOINT,
       tlsEntrypoint: e.TRAEFIK_TLS_ENTRYPOINT,
       certResolver: e.TRAEFIK_CERTRESOLVER,
+      nudgeImage: e.NUDGE_IMAGE,
     },
     containers: {
       image: e.USER_TEMPLATE_IMAGE,

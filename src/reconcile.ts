@@ -1,13 +1,13 @@
 // Reconcile on start: brings the database's memory of people's containers in line with what
-// Docker has. One list call finds every container labelled spawner.managed=true, one read of the
-// accounts, and one store call (one transaction) corrects stored container ids and names that
+// the backend has. One list call finds every workload labelled spawner.managed=true, one read of
+// the accounts, and one store call (one transaction) corrects stored container ids and names that
 // changed (a container recreated by hand, a restored backup). Containers whose account no longer
 // exists are reported, never removed: they may hold someone's work, and deleting is the
 // operator's decision.
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { ContainerRecord, Stores, User, UserStore } from './db/stores.js';
-import type { ContainerSummary } from './containers/engine.js';
+import type { Stores, UserStore } from './db/stores.js';
+import type { ManagedWorkload } from './containers/backend.js';
 import { containerName } from './containers/naming.js';
 import { DockerUnavailable } from './errors.js';
 
@@ -38,7 +38,7 @@ export interface ReconcileReport {
 }
 
 export interface ReconcileDeps {
-  containers: { listManaged(): Promise<ContainerSummary[]> };
+  containers: { listManaged(): Promise<ManagedWorkload[]> };
   users: Pick<UserStore, 'all' | 'correctContainers'>;
   /** Only asked whether it was closed, to tell a shutdown from a failure. */
   database: Pick<Stores, 'isOpen'>;
@@ -49,53 +49,67 @@ export interface ReconcileDeps {
 /** Orphans are logged one by one up to this many; the summary always has the count. */
 const MAX_ORPHANS_LOGGED = 50;
 
-/** Throws when Docker cannot be asked; see reconcileOnStart for the start-up wrapper. */
+export interface WorkloadMatch {
+  foreign: number;
+  orphans: OrphanContainer[];
+  /** This Spawner's workloads whose account exists, by account id. */
+  matched: Map<number, ManagedWorkload>;
+  /** Accounts whose stored id or name differs from what the backend has. */
+  changed: { userId: number; id: string; name: string }[];
+  missing: number;
+}
+
+type Account = { id: number; username: string; containerId: string | null; containerName: string | null };
+
+/**
+ * Pure matching of the backend's list to the accounts: a workload is ours only if this Spawner
+ * would give exactly that name to exactly those labels; ours without its account is an orphan.
+ */
+export function matchWorkloads(
+  listed: readonly ManagedWorkload[],
+  accounts: readonly Account[],
+  config: Pick<Config, 'containers'>,
+): WorkloadMatch {
+  const byId = new Map(accounts.map((account) => [account.id, account]));
+  const matched = new Map<number, ManagedWorkload>();
+  const orphans: OrphanContainer[] = [];
+  const changed: WorkloadMatch['changed'] = [];
+  let foreign = 0;
+  for (const workload of listed) {
+    const { name, userId, username } = workload;
+    if (userId === null || !username || name !== containerName(config, { id: userId, username })) {
+      foreign++;
+      continue;
+    }
+    const account = byId.get(userId);
+    if (!account || account.username !== username) {
+      orphans.push({ name, id: workload.id, userId, username, state: workload.state });
+      continue;
+    }
+    matched.set(userId, workload);
+    if (account.containerId !== workload.id || account.containerName !== name) changed.push({ userId, id: workload.id, name });
+  }
+  let missing = 0;
+  for (const account of accounts) {
+    if (!matched.has(account.id) && (account.containerId || account.containerName)) missing++;
+  }
+  return { foreign, orphans, matched, changed, missing };
+}
+
+/** Throws when the backend cannot be asked; see reconcileOnStart for the start-up wrapper. */
 export async function reconcileContainers(deps: ReconcileDeps): Promise<ReconcileReport> {
   const started = performance.now();
   const listed = await deps.containers.listManaged();
   const dockerMs = Math.round(performance.now() - started);
-  const { corrections, ...report } = matchContainers(listed, await deps.users.all(), deps.config);
-  // One store call, one transaction. What it writes is Docker's list, the truth, so a request
-  // that records the same container meanwhile writes the same values.
-  if (corrections.length > 0) await deps.users.correctContainers(corrections);
+  const match = matchWorkloads(listed, await deps.users.all(), deps.config);
+  // One store call, one transaction. What it writes is the backend's list, the truth, so a
+  // request that records the same container meanwhile writes the same values.
+  if (match.changed.length > 0) {
+    await deps.users.correctContainers(match.changed.map((c) => ({ id: c.userId, container: { id: c.id, name: c.name } })));
+  }
+  const { foreign, orphans, missing } = match;
+  const report = { managed: listed.length, foreign, matched: match.matched.size, updated: match.changed.length, orphans, missing };
   return { ...report, durationMs: Math.round(performance.now() - started), dockerMs };
-}
-
-/** The matching itself, pure and in memory: which accounts need correcting, which containers are orphans. */
-export function matchContainers(
-  listed: ContainerSummary[],
-  users: User[],
-  config: Pick<Config, 'containers'>,
-): Omit<ReconcileReport, 'durationMs' | 'dockerMs'> & { corrections: { id: number; container: ContainerRecord }[] } {
-  const accounts = new Map(users.map((user) => [user.id, user]));
-  const seen = new Set<number>();
-  const orphans: OrphanContainer[] = [];
-  const corrections: { id: number; container: ContainerRecord }[] = [];
-  let foreign = 0;
-  for (const container of listed) {
-    const name = (container.Names?.[0] ?? '').replace(/^\//, '');
-    const userId = Number(container.Labels?.['spawner.user_id']);
-    const username = container.Labels?.['spawner.username'] ?? '';
-    // Ours only if this Spawner would give exactly that name to exactly those labels.
-    if (!Number.isSafeInteger(userId) || !username || name !== containerName(config, { id: userId, username })) {
-      foreign++;
-      continue;
-    }
-    const account = accounts.get(userId);
-    if (!account || account.username !== username) {
-      orphans.push({ name, id: container.Id, userId, username, state: container.State });
-      continue;
-    }
-    seen.add(userId);
-    if (account.containerId !== container.Id || account.containerName !== name) {
-      corrections.push({ id: userId, container: { id: container.Id, name } });
-    }
-  }
-  let missing = 0;
-  for (const account of accounts.values()) {
-    if (!seen.has(account.id) && (account.containerId || account.containerName)) missing++;
-  }
-  return { managed: listed.length, foreign, matched: seen.size, updated: corrections.length, orphans, missing, corrections };
 }
 
 /** Runs reconcile and logs the outcome; never throws, so start-up goes on without Docker. */

@@ -7,12 +7,12 @@ import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openStores } from './db/open.js';
 import { DatabaseOpenError, type Stores } from './db/stores.js';
-import { createDockerClient, DockerodeEngine } from './containers/engine.js';
+import { createDockerClient, DockerodeEngine } from './containers/docker/engine.js';
 import { resolveSessionSecret } from './secret.js';
 import { createServices, type Services } from './wiring.js';
 import { createApp } from './app.js';
 import { reconcileOnStart } from './reconcile.js';
-import { ensureNetwork } from './containers/prepare.js';
+import { ensureNetwork } from './containers/docker/prepare.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 

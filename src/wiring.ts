@@ -1,10 +1,16 @@
 // Builds Spawner's services from config and the three outside parts (stores, Docker, logger).
 // server.ts and the tests both use it, so the app under test is wired exactly like production.
+// The one place that composes the Docker backend (containers/docker/) with the rest, which only
+// knows the backend port.
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { SessionStore, Stores, UserStore } from './db/stores.js';
 import type { AppDeps } from './app.js';
-import type { DockerEngine } from './containers/engine.js';
+import type { DockerEngine } from './containers/docker/engine.js';
+import { DockerBackend } from './containers/docker/backend.js';
+import { TraefikNudge } from './containers/docker/nudge.js';
+import { ConfigPlanSource } from './containers/plan.js';
+import { WorkloadEvents } from './containers/events.js';
 import { AccountService } from './auth/accounts.js';
 import { createPassport } from './auth/passport.js';
 import { ContainerManager } from './containers/manager.js';
@@ -12,18 +18,18 @@ import { WorkspaceService } from './services/workspace.js';
 import { HealthService } from './services/health.js';
 import { version } from './version.js';
 import { ActivityTracker } from './lifecycle/activity.js';
-import { ConnectionProbe } from './lifecycle/connections.js';
 import { IdleSweeper } from './lifecycle/idleSweeper.js';
 import { Readiness } from './lifecycle/readiness.js';
 import { TraefikMetrics } from './lifecycle/traefikMetrics.js';
 import { WakeService } from './lifecycle/wake.js';
-import { TraefikNudge } from './lifecycle/traefikNudge.js';
 
 export interface Services extends AppDeps {
   containers: ContainerManager;
   sessionStore: SessionStore;
   activity: ActivityTracker;
   sweeper: IdleSweeper;
+  /** Makes Traefik re-read Docker after a pause or unpause (it follows the manager's events). */
+  nudge: TraefikNudge;
 }
 
 /** Names a person may not take: Spawner's own subdomain and path prefix. */
@@ -43,18 +49,20 @@ export function createServices(parts: {
   const { users, rateLimits } = stores;
   const sessionStore = stores.sessions;
   const activity = new ActivityTracker();
-  const nudge = new TraefikNudge(engine, config, logger.child({ component: 'nudge' }));
   const accounts = new AccountService(users, { bcryptCost: config.bcryptCost, nameRules: { reserved: reservedNames(config) } });
+  const backend = new DockerBackend(engine, config.traefik.network, logger.child({ component: 'containers' }));
+  const events = new WorkloadEvents(logger.child({ component: 'events' }));
   const containers = new ContainerManager(
-    engine,
-    config,
+    backend,
+    new ConfigPlanSource(config),
     { recordContainer: (id, c) => recordIfChanged(users, id, c) },
     logger.child({ component: 'containers' }),
+    events,
   );
-  // Traefik ignores unpause: after waking a paused service, make it route to the service again.
-  // A moment later, so the nudge container's restart does not compete with the wake itself;
-  // Spawner forwards the person's requests until Traefik has the route back.
-  containers.onUnpaused(() => setTimeout(() => void nudge.nudge(), 250).unref());
+  // Traefik ignores pause and unpause: the nudge makes it drop a paused route and take it back.
+  const nudge = new TraefikNudge(engine, config, logger.child({ component: 'nudge' }));
+  nudge.follow(events);
+  activity.follow(events);
   return {
     config,
     logger,
@@ -68,27 +76,25 @@ export function createServices(parts: {
     workspace: new WorkspaceService(containers, activity, config, logger),
     wake: new WakeService(
       containers,
-      new Readiness(engine, config),
+      new Readiness(backend),
       activity,
       logger.child({ component: 'wake' }),
       config.lifecycle.wakeTimeoutMs,
     ),
     reservedNames: reservedNames(config),
     activity,
+    nudge,
     sweeper: new IdleSweeper({
       containers,
       users,
       activity,
-      probe: new ConnectionProbe(engine, config.containers.port),
       metrics: config.traefikApi.metricsUrl ? new TraefikMetrics(config.traefikApi.metricsUrl) : undefined,
       logger: logger.child({ component: 'idle' }),
       // Without Traefik's metrics Spawner cannot see use of a service, so it never guesses.
-      idleTimeoutMs: config.traefikApi.metricsUrl ? config.containers.idleTimeoutMs : 0,
-      pauseAfterMs: config.containers.pauseAfterMs,
-      nudge,
+      enabled: Boolean(config.traefikApi.metricsUrl) && config.containers.idleTimeoutMs > 0,
       intervalMs: config.lifecycle.sweepIntervalMs,
     }),
-    health: new HealthService(stores.health, engine, { version: version(), dockerTimeoutMs: 2000 }),
+    health: new HealthService(stores.health, backend, { version: version(), dockerTimeoutMs: 2000 }),
   };
 }
 

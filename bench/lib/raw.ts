@@ -2,7 +2,8 @@
 // image, limits and hardening match), driven straight through dockerode with no Spawner between.
 import type Docker from 'dockerode';
 import type { Config } from '../../src/config.js';
-import { buildContainerSpec, type ImageFacts } from '../../src/containers/spec.js';
+import { buildContainerSpec, type ImageFacts } from '../../src/containers/docker/spec.js';
+import { planFromConfig } from '../../src/containers/plan.js';
 import { MANAGED_LABEL } from '../../src/containers/labels.js';
 import { volumeName, type Person } from '../../src/containers/naming.js';
 import { pollUntil200 } from './http.js';
@@ -41,7 +42,7 @@ export async function rawSpawn(
   facts: ImageFacts,
   person: Person,
 ): Promise<{ ms: number; id: string }> {
-  const spec = buildContainerSpec(config, person, facts);
+  const spec = buildContainerSpec(planFromConfig(config, person), facts);
   const t0 = performance.now();
   await docker.createVolume({ Name: volumeName(config, person), Labels: volumeLabels(config, person) });
   const container = await docker.createContainer(spec);
@@ -68,5 +69,5 @@ export async function createRawContainer(
   person: Person,
 ): Promise<Docker.Container> {
   await docker.createVolume({ Name: volumeName(config, person), Labels: volumeLabels(config, person) });
-  return docker.createContainer(buildContainerSpec(config, person, facts));
+  return docker.createContainer(buildContainerSpec(planFromConfig(config, person), facts));
 }

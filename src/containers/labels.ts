@@ -1,40 +1,52 @@
-// Builds every label a person's container carries: Traefik's routing and Spawner's own markers.
-// Pure, so the exact map can be read in one place and tested as data.
-import type { Config } from '../config.js';
-import { containerName, type Person } from './naming.js';
-
-type LabelConfig = Pick<Config, 'routingMode' | 'baseDomain' | 'stripPathPrefix' | 'traefik' | 'containers'>;
+// Builds every label a person's workload carries: Traefik's routing and Spawner's own markers, from
+// the person's plan. Pure, so the exact map can be read in one place and tested as data; outside
+// docker/ because a Swarm service carries the same labels.
+import type { WorkloadPlan } from './plan.js';
 
 /** Above Spawner's own routers (2 and 1) so a person's path always wins; paths never overlap. */
 export const USER_ROUTER_PRIORITY = 100;
 
 export const MANAGED_LABEL = 'spawner.managed';
+export const USER_ID_LABEL = 'spawner.user_id';
+export const USERNAME_LABEL = 'spawner.username';
+/** Label holding a hash of the spec, so a workload built from an older plan can be recognised. */
+export const SPEC_HASH_LABEL = 'spawner.spec_hash';
 
-export function buildLabels(config: LabelConfig, person: Person): Record<string, string> {
-  const name = containerName(config, person);
+/** Spawner's markers on everything it creates for a person (workload and volume alike). */
+export function ownerLabels(plan: Pick<WorkloadPlan, 'person' | 'extraLabels'>): Record<string, string> {
+  return {
+    ...plan.extraLabels,
+    [MANAGED_LABEL]: 'true',
+    [USER_ID_LABEL]: String(plan.person.id),
+    [USERNAME_LABEL]: plan.person.username,
+  };
+}
+
+export function buildLabels(plan: WorkloadPlan): Record<string, string> {
+  const { name, routing } = plan;
   const router = `traefik.http.routers.${name}`;
   const labels: Record<string, string> = {
-    ...config.containers.extraLabels,
+    ...plan.extraLabels,
     'traefik.enable': 'true',
-    'traefik.docker.network': config.traefik.network,
+    'traefik.docker.network': plan.network,
     [`${router}.service`]: name,
-    [`traefik.http.services.${name}.loadbalancer.server.port`]: String(config.containers.port),
+    [`traefik.http.services.${name}.loadbalancer.server.port`]: String(plan.port),
   };
 
-  if (config.traefik.certResolver) {
-    labels[`${router}.entrypoints`] = config.traefik.tlsEntrypoint;
+  if (routing.certResolver) {
+    labels[`${router}.entrypoints`] = routing.tlsEntrypoint;
     labels[`${router}.tls`] = 'true';
-    labels[`${router}.tls.certresolver`] = config.traefik.certResolver;
+    labels[`${router}.tls.certresolver`] = routing.certResolver;
   } else {
-    labels[`${router}.entrypoints`] = config.traefik.entrypoint;
+    labels[`${router}.entrypoints`] = routing.entrypoint;
   }
 
-  if (config.routingMode === 'subdomain') {
-    labels[`${router}.rule`] = `Host(\`${person.username}.${config.baseDomain}\`)`;
+  if (routing.mode === 'subdomain') {
+    labels[`${router}.rule`] = `Host(\`${routing.host}\`)`;
   } else {
-    const prefix = `/${person.username}`;
+    const prefix = routing.path.replace(/\/$/, '');
     // PathPrefix is a plain string prefix: `/alice` alone would also take `/alice2/…`.
-    labels[`${router}.rule`] = `Host(\`${config.baseDomain}\`) && (Path(\`${prefix}\`) || PathPrefix(\`${prefix}/\`))`;
+    labels[`${router}.rule`] = `Host(\`${routing.host}\`) && (Path(\`${prefix}\`) || PathPrefix(\`${prefix}/\`))`;
     labels[`${router}.priority`] = String(USER_ROUTER_PRIORITY);
     // `/alice` → `/alice/`, so that the browser resolves relative links inside the prefix.
     const slash = `${name}-slash`;
@@ -42,7 +54,7 @@ export function buildLabels(config: LabelConfig, person: Person): Record<string,
     labels[`traefik.http.middlewares.${slash}.redirectregex.replacement`] = '${1}/${2}';
     labels[`traefik.http.middlewares.${slash}.redirectregex.permanent`] = 'true';
     const middlewares = [slash];
-    if (config.stripPathPrefix) {
+    if (routing.stripPrefix) {
       const strip = `${name}-strip`;
       labels[`traefik.http.middlewares.${strip}.stripprefix.prefixes`] = prefix;
       middlewares.push(strip);
@@ -51,7 +63,7 @@ export function buildLabels(config: LabelConfig, person: Person): Record<string,
   }
 
   labels[MANAGED_LABEL] = 'true';
-  labels['spawner.user_id'] = String(person.id);
-  labels['spawner.username'] = person.username;
+  labels[USER_ID_LABEL] = String(plan.person.id);
+  labels[USERNAME_LABEL] = plan.person.username;
   return labels;
 }

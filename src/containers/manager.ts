@@ -1,28 +1,20 @@
-// ContainerManager: the intent-level operations on a person's container. Docker's state is the
-// truth; the database only remembers the last id seen. Operations on one person run one at a
-// time (a double-click, two tabs, signup racing login all share the same promise), and Docker's
-// unique container names guard against a second Spawner process doing the same.
+// ContainerManager: the intent-level operations on a person's workload, spoken to the backend
+// port. The backend's state is the truth; the database only remembers the last id seen.
+// Operations on one person run one at a time (a double-click, two tabs, signup racing login all
+// share the same promise), and the backend's unique names guard against a second Spawner process
+// doing the same. Everything it does is told on one event stream (events.ts).
 import type { Logger } from '../logger.js';
 import { ContainerError, DockerUnavailable } from '../errors.js';
-import { DockerApiError, type ContainerInspect, type DockerEngine } from './engine.js';
-import { MANAGED_LABEL } from './labels.js';
-import { containerName, volumeName, type Person } from './naming.js';
-import { buildContainerSpec, SPEC_HASH_LABEL, type ImageFacts, type SpecConfig } from './spec.js';
+import type { BackendCapabilities, ContainerBackend, ContainerStatus, InUse, ManagedWorkload, WorkloadStatus } from './backend.js';
+import type { Person } from './naming.js';
+import type { PlanSource, WorkloadPlan } from './plan.js';
+import { WorkloadEvents, type WorkloadEventType, type WorkloadReason } from './events.js';
 
-export type ContainerState = 'running' | 'starting' | 'paused' | 'stopped' | 'missing' | 'error';
-
-export interface ContainerStatus {
-  state: ContainerState;
-  name: string;
-  id?: string;
-  /** Why the state is what it is, in words a person can read (for 'error', 'stopped', 'starting'). */
-  detail?: string;
-  startedAt?: Date;
-}
+export type { ContainerState, ContainerStatus } from './backend.js';
 
 export interface ContainerRecorder {
   /**
-   * Called whenever Docker reports an id for the person's container that the caller should keep.
+   * Called whenever the backend reports an id for the person's workload that the caller should keep.
    * Awaited inside the person's queued operation: records keep their order, and a failed write
    * fails the operation as it always did.
    */
@@ -37,58 +29,27 @@ interface QueueEntry {
   /** Resolves when the operation is over, whether it succeeded or not. */
   settled: Promise<unknown>;
 }
-/** How long a looked-up template image is trusted before Docker is asked again (rebuilds). */
-const IMAGE_CACHE_MS = 30_000;
 
-export function statusFromInspect(info: ContainerInspect): ContainerStatus {
-  const name = info.Name.replace(/^\//, '');
-  const state = info.State;
-  const base = { name, id: info.Id };
-  const startedAt = state.StartedAt && !state.StartedAt.startsWith('0001') ? new Date(state.StartedAt) : undefined;
-  if (state.Paused)
-    return {
-      ...base,
-      state: 'paused',
-      detail: 'Paused to save resources; it wakes on the next visit.',
-      ...(startedAt ? { startedAt } : {}),
-    };
-  if (state.Restarting) return { ...base, state: 'starting', detail: 'Restarting after it stopped unexpectedly.' };
-  if (state.Running) {
-    const health = state.Health?.Status;
-    if (health === 'starting')
-      return {
-        ...base,
-        state: 'starting',
-        detail: 'Started; waiting for the service to report ready.',
-        ...(startedAt ? { startedAt } : {}),
-      };
-    if (health === 'unhealthy')
-      return { ...base, state: 'error', detail: 'Running, but its health check fails.', ...(startedAt ? { startedAt } : {}) };
-    return { ...base, state: 'running', ...(startedAt ? { startedAt } : {}) };
-  }
-  if (state.Status === 'created') return { ...base, state: 'stopped', detail: 'Created but not started.' };
-  if (state.OOMKilled) return { ...base, state: 'stopped', detail: 'Stopped: it ran out of memory.' };
-  const exit = state.ExitCode;
-  const detail = state.Error
-    ? `Stopped: ${state.Error}`
-    : exit && exit !== 0 && exit !== 143 && exit !== 137
-      ? `Stopped with exit code ${exit}.`
-      : 'Stopped.';
-  return { ...base, state: 'stopped', detail };
+/** The person-facing part of a backend status (without the manager's working fields). */
+function publicStatus(status: WorkloadStatus): ContainerStatus {
+  const { phase: _phase, specHash: _hash, ...visible } = status;
+  return visible;
 }
 
 export class ContainerManager {
   private readonly queues = new Map<number, QueueEntry>();
-  private readonly stopListeners: ((personId: number) => void)[] = [];
-  private readonly unpauseListeners: ((personId: number) => void)[] = [];
-  private readonly images = new Map<string, { facts: ImageFacts; at: number }>();
 
   constructor(
-    private readonly engine: DockerEngine,
-    private readonly config: SpecConfig,
+    private readonly backend: ContainerBackend,
+    private readonly plans: PlanSource,
     private readonly recorder: ContainerRecorder,
     private readonly logger: Logger,
+    readonly events: WorkloadEvents = new WorkloadEvents(logger),
   ) {}
+
+  get capabilities(): BackendCapabilities {
+    return this.backend.capabilities;
+  }
 
   /**
    * Runs operations on one person strictly one after another. A request for the operation that is
@@ -97,7 +58,10 @@ export class ContainerManager {
   private serialize<T>(person: Person, key: string, operation: () => Promise<T>): Promise<T> {
     const last = this.queues.get(person.id);
     if (last?.key === key) return last.result as Promise<T>;
-    const result = (last?.settled ?? Promise.resolve()).then(operation);
+    const result = (last?.settled ?? Promise.resolve()).then(operation).catch((error: unknown) => {
+      this.tell('failed', person, undefined, { error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    });
     const entry: QueueEntry = { key, result, settled: result.catch(() => undefined) };
     this.queues.set(person.id, entry);
     void entry.settled.then(() => {
@@ -106,84 +70,91 @@ export class ContainerManager {
     return result;
   }
 
-  /** Called after a person's container was stopped, restarted or removed (its address may change). */
-  onStopped(listener: (personId: number) => void): void {
-    this.stopListeners.push(listener);
-  }
-
-  private stopped(person: Person): void {
-    for (const listener of this.stopListeners) listener(person.id);
-  }
-
-  /** Called after a paused container was unpaused (Traefik needs telling: it ignores unpause). */
-  onUnpaused(listener: (personId: number) => void): void {
-    this.unpauseListeners.push(listener);
-  }
-
-  private async unpause(person: Person, id: string): Promise<void> {
-    await this.engine.unpauseContainer(id);
-    for (const listener of this.unpauseListeners) listener(person.id);
+  private tell(
+    type: WorkloadEventType,
+    person: Person,
+    reason: WorkloadReason | undefined,
+    extra: { error?: string; withData?: boolean } = {},
+  ) {
+    this.events.emit({
+      type,
+      person: { id: person.id, username: person.username },
+      workload: this.nameFor(person),
+      ...(reason ? { reason } : {}),
+      ...extra,
+    });
   }
 
   nameFor(person: Person): string {
-    return containerName(this.config, person);
+    return this.plans.nameFor(person);
+  }
+
+  plan(person: Person): Promise<WorkloadPlan> {
+    return this.plans.planFor(person);
   }
 
   /** Reuse running, unpause paused, start stopped, create missing. Idempotent. */
-  ensureRunning(person: Person): Promise<ContainerStatus> {
-    return this.serialize(person, 'ensure', () => this.doEnsureRunning(person));
+  ensureRunning(person: Person, reason?: WorkloadReason): Promise<ContainerStatus> {
+    return this.serialize(person, 'ensure', () => this.doEnsureRunning(person, reason));
   }
 
-  restart(person: Person): Promise<ContainerStatus> {
+  restart(person: Person, reason: WorkloadReason = 'restart'): Promise<ContainerStatus> {
     return this.serialize(person, 'restart', async () => {
-      const info = await this.engine.inspectContainer(this.nameFor(person));
-      if (!info) return this.doEnsureRunning(person);
+      const name = this.nameFor(person);
+      const info = await this.backend.inspect(name);
+      if (info.phase === 'missing') return this.doEnsureRunning(person, reason);
       if (await this.isOutdated(info, person)) {
-        this.logger.info({ container: this.nameFor(person) }, 'recreating container built from an older configuration');
-        this.stopped(person);
-        await this.engine.removeContainer(info.Id);
-        return this.doEnsureRunning(person);
+        this.logger.info({ container: name }, 'recreating container built from an older configuration');
+        await this.removeWorkload(person, 'recreate');
+        return this.doEnsureRunning(person, reason);
       }
-      if (info.State.Paused) await this.engine.unpauseContainer(info.Id);
-      this.stopped(person);
-      await this.engine.restartContainer(info.Id, STOP_GRACE_SECONDS);
+      if (info.phase === 'paused') await this.unpause(person, reason);
+      this.tell('stopping', person, reason);
+      await this.backend.restart(name, STOP_GRACE_SECONDS);
+      this.tell('started', person, reason);
       return this.inspectStatus(person);
     });
   }
 
-  stop(person: Person): Promise<ContainerStatus> {
+  stop(person: Person, reason?: WorkloadReason): Promise<ContainerStatus> {
     return this.serialize(person, 'stop', async () => {
-      const info = await this.engine.inspectContainer(this.nameFor(person));
-      if (!info) return { state: 'missing', name: this.nameFor(person) };
-      if (info.State.Paused) await this.engine.unpauseContainer(info.Id);
-      this.stopped(person);
-      await this.engine.stopContainer(info.Id, STOP_GRACE_SECONDS);
+      const name = this.nameFor(person);
+      const info = await this.backend.inspect(name);
+      if (info.phase === 'missing') return { state: 'missing', name };
+      if (info.phase === 'paused') await this.backend.unpause(name);
+      this.tell('stopping', person, reason);
+      await this.backend.stop(name, STOP_GRACE_SECONDS);
+      this.tell('stopped', person, reason);
       return this.inspectStatus(person);
     });
   }
 
-  pause(person: Person): Promise<ContainerStatus> {
+  /** Freezes a running workload; on a backend without the capability it does nothing. */
+  pause(person: Person, reason?: WorkloadReason): Promise<ContainerStatus> {
     return this.serialize(person, 'pause', async () => {
-      const info = await this.engine.inspectContainer(this.nameFor(person));
-      if (info?.State.Running && !info.State.Paused) {
-        this.stopped(person);
-        await this.engine.pauseContainer(info.Id);
+      const name = this.nameFor(person);
+      const info = await this.backend.inspect(name);
+      if (this.backend.capabilities.pause && info.phase === 'running') {
+        this.tell('stopping', person, reason);
+        await this.backend.pause(name);
+        this.tell('paused', person, reason);
       }
       return this.inspectStatus(person);
     });
   }
 
-  /** Removes the container; with `data: true` also the person's volume (account deletion only). */
-  remove(person: Person, options: { data: boolean }): Promise<void> {
+  /** Removes the workload; with `data: true` also the person's volume (account deletion only). */
+  remove(person: Person, options: { data: boolean; reason?: WorkloadReason }): Promise<void> {
     return this.serialize(person, 'remove', async () => {
-      this.stopped(person);
-      await this.engine.removeContainer(this.nameFor(person));
-      if (options.data) await this.engine.removeVolume(volumeName(this.config, person));
+      const plan = await this.plans.planFor(person);
+      this.tell('stopping', person, options.reason);
+      await this.backend.remove(plan.name, options.data ? { volume: plan.volume } : {});
+      this.tell('removed', person, options.reason, { withData: options.data });
       await this.recorder.recordContainer(person.id, { id: null, name: null });
     });
   }
 
-  /** What Docker says now; never throws (an unreachable engine is an 'error' state). */
+  /** What the backend says now; never throws (an unreachable engine is an 'error' state). */
   async status(person: Person): Promise<ContainerStatus> {
     try {
       return await this.inspectStatus(person);
@@ -201,32 +172,33 @@ export class ContainerManager {
     return { state: 'error', name, detail: 'The container engine reported an unexpected error.' };
   }
 
-  /** Every container Spawner manages on this engine (one call, whatever the number of people). */
-  listManaged() {
-    return this.engine.listContainers([`${MANAGED_LABEL}=true`]);
+  /** Every workload Spawner manages on this backend (one call, whatever the number of people). */
+  listManaged(): Promise<ManagedWorkload[]> {
+    return this.backend.list();
+  }
+
+  /** Whether the person's running workload is in use right now (see ContainerBackend.probeUse). */
+  async probeUse(person: Person, workloadId: string): Promise<InUse> {
+    const plan = await this.plans.planFor(person);
+    return this.backend.probeUse(workloadId, plan.port);
   }
 
   private async inspectStatus(person: Person): Promise<ContainerStatus> {
-    const info = await this.engine.inspectContainer(this.nameFor(person));
-    if (!info) return { state: 'missing', name: this.nameFor(person), detail: 'No container yet.' };
+    const info = await this.backend.inspect(this.nameFor(person));
+    if (info.phase === 'missing') return publicStatus(info);
     return this.statusOf(person, info);
   }
 
-  /** The status Docker reported, after remembering the container's id for the person. */
-  private async statusOf(person: Person, info: ContainerInspect): Promise<ContainerStatus> {
-    await this.recorder.recordContainer(person.id, { id: info.Id, name: this.nameFor(person) });
-    return statusFromInspect(info);
+  /** The status the backend reported, after remembering the workload's id for the person. */
+  private async statusOf(person: Person, info: WorkloadStatus): Promise<ContainerStatus> {
+    await this.recorder.recordContainer(person.id, { id: info.id ?? null, name: this.nameFor(person) });
+    return publicStatus(info);
   }
 
-  private async desiredSpec(person: Person) {
-    return buildContainerSpec(this.config, person, await this.imageFacts(this.config.containers.image));
-  }
-
-  /** True when the container was built from another config or image than the current one. */
-  private async isOutdated(info: ContainerInspect, person: Person): Promise<boolean> {
+  /** True when the workload was built from another plan or image than the current one. */
+  private async isOutdated(info: WorkloadStatus, person: Person): Promise<boolean> {
     try {
-      const desired = (await this.desiredSpec(person)).Labels?.[SPEC_HASH_LABEL];
-      return info.Config.Labels?.[SPEC_HASH_LABEL] !== desired;
+      return info.specHash !== (await this.backend.fingerprint(await this.plans.planFor(person)));
     } catch (error) {
       // Without the template image there is nothing to recreate from: keep what exists.
       if (error instanceof ContainerError) return false;
@@ -234,100 +206,40 @@ export class ContainerManager {
     }
   }
 
-  private async doEnsureRunning(person: Person): Promise<ContainerStatus> {
+  private async removeWorkload(person: Person, reason: WorkloadReason): Promise<void> {
+    this.tell('stopping', person, reason);
+    await this.backend.remove(this.nameFor(person));
+    this.tell('removed', person, reason, { withData: false });
+  }
+
+  private async unpause(person: Person, reason: WorkloadReason | undefined): Promise<void> {
+    await this.backend.unpause(this.nameFor(person));
+    this.tell('unpaused', person, reason);
+  }
+
+  private async doEnsureRunning(person: Person, reason: WorkloadReason | undefined): Promise<ContainerStatus> {
     const name = this.nameFor(person);
-    let info = await this.engine.inspectContainer(name);
-    if (info && !info.State.Running && (await this.isOutdated(info, person))) {
+    let info = await this.backend.inspect(name);
+    if ((info.phase === 'created' || info.phase === 'exited') && (await this.isOutdated(info, person))) {
       // Stopped and built from an older configuration: recreate it; the data volume stays.
       this.logger.info({ container: name }, 'recreating stopped container built from an older configuration');
-      await this.engine.removeContainer(info.Id);
-      info = null;
+      await this.removeWorkload(person, 'recreate');
+      info = { state: 'missing', phase: 'missing', name };
     }
-    if (!info) info = await this.create(person);
-    if (info.State.Paused) {
-      await this.unpause(person, info.Id);
-    } else if (!info.State.Running || info.State.Restarting) {
-      await this.start(info.Id, name);
+    if (info.phase === 'missing') {
+      await this.backend.create(await this.plans.planFor(person));
+      this.tell('created', person, reason);
+      info = await this.backend.inspect(name);
+    }
+    if (info.phase === 'paused') {
+      await this.unpause(person, reason);
+    } else if (info.phase !== 'running') {
+      await this.backend.start(name);
+      this.tell('started', person, reason);
     } else {
       // Already running (every login and wake of a running service): what we read is current.
       return this.statusOf(person, info);
     }
     return this.inspectStatus(person);
-  }
-
-  private async start(id: string, name: string): Promise<void> {
-    try {
-      await this.engine.startContainer(id);
-    } catch (error) {
-      if (error instanceof DockerApiError) {
-        throw new ContainerError(`starting ${name} failed: ${error.message}`, `Your container could not be started: ${error.message}`, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  }
-
-  private async create(person: Person): Promise<ContainerInspect> {
-    const name = this.nameFor(person);
-    const image = this.config.containers.image;
-    const spec = await this.desiredSpec(person);
-    // Docker would create the container and only fail at start; check first, leave nothing behind.
-    if (!(await this.engine.networkExists(this.config.traefik.network))) {
-      throw new ContainerError(
-        `network ${this.config.traefik.network} does not exist`,
-        `Your container could not be created: the network "${this.config.traefik.network}" does not exist. The operator needs to create it.`,
-      );
-    }
-    await this.engine.createVolume(volumeName(this.config, person), {
-      ...this.config.containers.extraLabels,
-      [MANAGED_LABEL]: 'true',
-      'spawner.user_id': String(person.id),
-      'spawner.username': person.username,
-    });
-    try {
-      const id = await this.engine.createContainer(spec);
-      this.logger.info({ container: name, id, image }, 'container created');
-    } catch (error) {
-      if (error instanceof DockerApiError && error.statusCode === 409) {
-        // Another request or process created it first: use theirs.
-        this.logger.debug({ container: name }, 'container already created concurrently');
-      } else if (error instanceof DockerApiError && error.statusCode === 404) {
-        const what = /network/i.test(error.message) ? `the network "${this.config.traefik.network}" does not exist` : error.message;
-        throw new ContainerError(`creating ${name} failed: ${error.message}`, `Your container could not be created: ${what}.`, {
-          cause: error,
-        });
-      } else if (error instanceof DockerApiError) {
-        throw new ContainerError(`creating ${name} failed: ${error.message}`, `Your container could not be created: ${error.message}`, {
-          cause: error,
-        });
-      } else {
-        throw error;
-      }
-    }
-    // After a 409 the other creator may still be finishing: Docker reserves the name first.
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const info = await this.engine.inspectContainer(name);
-      if (info) return info;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new ContainerError(
-      `container ${name} vanished right after creation`,
-      'Your container disappeared while it was being created. Please try again.',
-    );
-  }
-
-  private async imageFacts(image: string): Promise<ImageFacts> {
-    const known = this.images.get(image);
-    if (known && Date.now() - known.at < IMAGE_CACHE_MS) return known.facts;
-    const facts = await this.engine.inspectImage(image);
-    if (facts === null) {
-      throw new ContainerError(
-        `template image ${image} is not present on the Docker host`,
-        `The template image "${image}" is not available on the server. The operator needs to build or pull it.`,
-      );
-    }
-    this.images.set(image, { facts, at: Date.now() });
-    return facts;
   }
 }

@@ -1,6 +1,7 @@
 // When each person last used their service, kept in memory and written to the database in one
 // transaction per sweep: there is no database write per proxied request or page view.
 import type { UserStore } from '../db/stores.js';
+import type { WorkloadEvents } from '../containers/events.js';
 
 export class ActivityTracker {
   private readonly latest = new Map<number, number>();
@@ -18,6 +19,13 @@ export class ActivityTracker {
   /** Epoch ms of the last known use, or undefined if Spawner has seen none since it started. */
   lastActivity(userId: number): number | undefined {
     return this.latest.get(userId);
+  }
+
+  /** Forgets a person whose workload was removed with its data (the account is going away). */
+  follow(events: WorkloadEvents): () => void {
+    return events.on('removed', (event) => {
+      if (event.withData) this.forget(event.person.id);
+    });
   }
 
   forget(userId: number): void {

@@ -1,16 +1,40 @@
 // The idle sweep: every IDLE_SWEEP_INTERVAL it reads activity (one Traefik metrics scrape, one
-// Docker list call), and stops containers nobody has used for CONTAINER_IDLE_TIMEOUT. Before a
-// stop it looks for open connections and moving bytes, so a long download or a quiet websocket
-// keeps a service alive. When in doubt (metrics unreachable, first look) it stops nothing.
+// backend list call), and pauses or stops workloads nobody has used for their plan's idle times.
+// Before either it looks for open connections and moving bytes, so a long download or a quiet
+// websocket keeps a service alive. When in doubt (metrics unreachable, first look) it stops
+// nothing. A backend that cannot pause (Swarm) only ever gets stops. After a pause the Traefik
+// nudge, which follows the manager's events, makes Traefik drop the paused route.
 import type { Logger } from '../logger.js';
 import type { User, UserStore } from '../db/stores.js';
+import type { ManagedWorkload } from '../containers/backend.js';
+import type { ContainerManager } from '../containers/manager.js';
+import type { WorkloadPlan } from '../containers/plan.js';
+import type { ActivityTracker } from './activity.js';
+import type { RequestCounter } from './traefikMetrics.js';
 
 /** How many idle candidates one sweep examines at the same time. */
 const PROBE_CONCURRENCY = 4;
-import type { ContainerManager } from '../containers/manager.js';
-import type { ActivityTracker } from './activity.js';
-import type { RequestCounter } from './traefikMetrics.js';
-import type { ConnectionProbe } from './connections.js';
+
+export type IdleStage = 'pause' | 'stop';
+
+/**
+ * What an unused workload is due for: a paused one only the stop (it was found quiet before); a
+ * running one the stop after the idle timeout, else the pause after its pause time, if the backend
+ * can pause at all. null: nothing yet (or idle shutdown is off for it).
+ */
+export function idleStage(idleMs: number, policy: WorkloadPlan['idle'], state: 'running' | 'paused', canPause: boolean): IdleStage | null {
+  if (policy.idleTimeoutMs <= 0) return null;
+  if (idleMs >= policy.idleTimeoutMs) return 'stop';
+  if (state === 'paused') return null;
+  return canPause && policy.pauseAfterMs > 0 && idleMs >= policy.pauseAfterMs ? 'pause' : null;
+}
+
+interface Candidate {
+  workload: ManagedWorkload;
+  user: User;
+  idle: number;
+  stage: IdleStage;
+}
 
 export interface SweepReport {
   checked: number;
@@ -24,14 +48,10 @@ export interface IdleSweeperDeps {
   containers: ContainerManager;
   users: UserStore;
   activity: ActivityTracker;
-  probe: ConnectionProbe;
   metrics: RequestCounter | undefined;
   logger: Logger;
-  idleTimeoutMs: number;
-  /** Pause (a first, instantly reversible stage) after this long unused; 0 = no pause stage. */
-  pauseAfterMs: number;
-  /** Makes Traefik re-read Docker, so that a paused service's requests reach the wake fallback. */
-  nudge: { nudge(): Promise<void> };
+  /** Off without Traefik's metrics (use cannot be seen) or without an idle timeout. */
+  enabled: boolean;
   intervalMs: number;
   now?: () => number;
 }
@@ -47,7 +67,7 @@ export class IdleSweeper {
   }
 
   start(): void {
-    if (this.deps.idleTimeoutMs <= 0 || this.timer) return;
+    if (!this.deps.enabled || this.timer) return;
     this.timer = setInterval(
       () => void this.sweep().catch((error: unknown) => this.deps.logger.error({ err: error }, 'idle sweep failed')),
       this.deps.intervalMs,
@@ -69,9 +89,8 @@ export class IdleSweeper {
   }
 
   private async doSweep(): Promise<SweepReport> {
-    const { containers, activity, logger, idleTimeoutMs } = this.deps;
+    const { containers, activity, logger } = this.deps;
     const report: SweepReport = { checked: 0, stopped: [], paused: [], keptByConnections: [] };
-    const { pauseAfterMs } = this.deps;
     const now = this.now();
     let counts: Map<string, number> | undefined;
     if (this.deps.metrics) {
@@ -86,11 +105,10 @@ export class IdleSweeper {
     const managed = await containers.listManaged();
     // One query for everyone instead of one per container: the sweep must not stall the server.
     const users = new Map((await this.deps.users.all()).map((u) => [u.id, u]));
-    const candidates: { container: (typeof managed)[number]; user: User; name: string; idle: number; stage: 'pause' | 'stop' }[] = [];
-    for (const container of managed) {
-      const userId = Number(container.Labels['spawner.user_id']);
-      const name = container.Names[0]?.replace(/^\//, '') ?? '';
-      if (!Number.isInteger(userId) || (container.State !== 'running' && container.State !== 'paused')) continue;
+    const candidates: Candidate[] = [];
+    for (const workload of managed) {
+      const { userId, name, state } = workload;
+      if (userId === null || (state !== 'running' && state !== 'paused')) continue;
       if (counts) {
         const count = counts.get(name) ?? 0;
         const before = this.lastCounts.get(name);
@@ -107,53 +125,42 @@ export class IdleSweeper {
         activity.touch(userId, now);
         continue;
       }
+      if (!this.deps.enabled || report.skipped) continue;
       const idle = now - last;
-      if (idleTimeoutMs <= 0 || report.skipped) continue;
-      if (container.State === 'paused') {
-        // Frozen since it was found quiet; nothing could use it without waking it first.
-        if (idle >= idleTimeoutMs) candidates.push({ container, user, name, idle, stage: 'stop' });
-        continue;
-      }
-      const stage = idle >= idleTimeoutMs ? 'stop' : pauseAfterMs > 0 && idle >= pauseAfterMs ? 'pause' : null;
-      if (stage) candidates.push({ container, user, name, idle, stage });
+      const stage = idleStage(idle, (await containers.plan(user)).idle, state, containers.capabilities.pause);
+      if (stage) candidates.push({ workload, user, idle, stage });
     }
     // A few at a time: when many people leave at once, one slow container must not hold up the rest.
     for (let i = 0; i < candidates.length; i += PROBE_CONCURRENCY) {
       await Promise.all(candidates.slice(i, i + PROBE_CONCURRENCY).map((c) => this.settle(c, now, report)));
     }
-    // Traefik keeps routing to paused containers until something makes it re-read Docker.
-    if (report.paused.length > 0) await this.deps.nudge.nudge();
     await activity.flush(this.deps.users);
     return report;
   }
 
   /** Pauses or stops one candidate unless it turns out to be in use after all. */
-  private async settle(
-    c: { container: { Id: string; State: string }; user: User; name: string; idle: number; stage: 'pause' | 'stop' },
-    now: number,
-    report: SweepReport,
-  ): Promise<void> {
-    const { containers, activity, probe, logger } = this.deps;
+  private async settle(c: Candidate, now: number, report: SweepReport): Promise<void> {
+    const { containers, activity, logger } = this.deps;
+    const { name } = c.workload;
     const seconds = Math.round(c.idle / 1000);
-    if (c.container.State === 'running') {
-      const use = await probe.check(c.container.Id).catch(() => 'unknown' as const);
+    if (c.workload.state === 'running') {
+      const use = await containers.probeUse(c.user, c.workload.id).catch(() => 'unknown' as const);
       if (use !== 'quiet') {
         if (use === 'in-use') {
           activity.touch(c.user.id, now);
-          report.keptByConnections.push(c.name);
+          report.keptByConnections.push(name);
         }
         return;
       }
-      probe.forget(c.container.Id);
     }
     if (c.stage === 'pause') {
-      await containers.pause(c.user);
-      report.paused.push(c.name);
-      logger.info({ container: c.name, idleSeconds: seconds }, 'paused idle container');
+      await containers.pause(c.user, 'idle');
+      report.paused.push(name);
+      logger.info({ container: name, idleSeconds: seconds }, 'paused idle container');
       return;
     }
-    await containers.stop(c.user);
-    report.stopped.push(c.name);
-    logger.info({ container: c.name, idleSeconds: seconds }, 'stopped idle container');
+    await containers.stop(c.user, 'idle');
+    report.stopped.push(name);
+    logger.info({ container: name, idleSeconds: seconds }, 'stopped idle container');
   }
 }

@@ -1,5 +1,6 @@
-// Wake-on-request: starts a sleeping person's container once, however many requests ask, and
-// tells every waiter the moment the service answers, with its address on the Docker network.
+// Wake-on-request: starts a sleeping person's workload once, however many requests ask, and
+// tells every waiter the moment the service answers, with its address. It follows the manager's
+// events: a workload that is stopping, paused or removed no longer has the address it had.
 import type { Logger } from '../logger.js';
 import type { ContainerManager } from '../containers/manager.js';
 import type { Person } from '../containers/naming.js';
@@ -8,7 +9,20 @@ import { NotReady, type Readiness, type ServiceAddress } from './readiness.js';
 
 export type WakeResult = { ok: true; address: ServiceAddress } | { ok: false; reason: string };
 
-/** How long a woken service's address is trusted without asking Docker again (Traefik's pickup gap). */
+/** What a wake request gets, from what the wake achieved within the hold (null: not done yet). */
+export type WakeAnswer = 'forward' | 'starting-page' | 'hold-on' | 'unavailable';
+
+/**
+ * Hold or page: a service that answered within the hold gets the request directly; a browser whose
+ * service is still starting gets the starting page; a program is held until the wake ends; a wake
+ * that failed within the hold is a 503 with its reason.
+ */
+export function holdOrPage(withinHold: WakeResult | null, browser: boolean): WakeAnswer {
+  if (withinHold === null) return browser ? 'starting-page' : 'hold-on';
+  return withinHold.ok ? 'forward' : 'unavailable';
+}
+
+/** How long a woken service's address is trusted without asking the backend again (Traefik's pickup gap). */
 const RECENT_MS = 5_000;
 
 export class WakeService {
@@ -22,8 +36,8 @@ export class WakeService {
     private readonly logger: Logger,
     private readonly timeoutMs: number,
   ) {
-    // A stopped, restarted or removed container's address is no longer the service's.
-    containers.onStopped((personId) => this.forget(personId));
+    // A stopping, restarting, paused or removed workload's address is no longer the service's.
+    containers.events.on('stopping', (event) => this.forget(event.person.id));
   }
 
   forget(personId: number): void {
@@ -38,7 +52,7 @@ export class WakeService {
     return undefined;
   }
 
-  /** Starts the person's container if needed and resolves when its service answers (or why not). */
+  /** Starts the person's workload if needed and resolves when its service answers (or why not). */
   wake(person: Person): Promise<WakeResult> {
     this.activity.touch(person.id);
     let pending = this.inFlight.get(person.id);
@@ -52,8 +66,9 @@ export class WakeService {
   private async doWake(person: Person): Promise<WakeResult> {
     const started = Date.now();
     try {
-      const status = await this.containers.ensureRunning(person);
-      const address = await this.readiness.waitForService(status.name, started + this.timeoutMs);
+      const plan = await this.containers.plan(person);
+      await this.containers.ensureRunning(person, 'wake');
+      const address = await this.readiness.waitForService(plan, started + this.timeoutMs);
       this.recent.set(person.id, { address, at: Date.now() });
       this.logger.info({ user: person.username, ms: Date.now() - started }, 'service awake');
       return { ok: true, address };

@@ -24,7 +24,7 @@ export function dashboardHandlers(deps: DashboardHandlerDeps) {
   };
 
   const start: RequestHandler = async (req, res) => {
-    const outcome = await workspace.ensureRunning(req.user!);
+    const outcome = await workspace.ensureRunning(req.user!, 'start');
     flash(req, outcome.problem ? 'error' : 'success', outcome.problem ?? 'Your container is running.');
     res.redirect(303, `${base}/dashboard`);
   };

@@ -12,7 +12,7 @@ import type { Config } from '../config.js';
 import type { UserStore } from '../db/stores.js';
 import { RESERVED_NAMES, USERNAME_RE } from '../auth/validation.js';
 import { spawnerOrigin } from '../containers/routing.js';
-import type { WakeService } from '../lifecycle/wake.js';
+import { holdOrPage, type WakeService } from '../lifecycle/wake.js';
 import type { ServiceAddress } from '../lifecycle/readiness.js';
 import { forwardToService } from '../lifecycle/proxy.js';
 
@@ -107,12 +107,12 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
             void (async () => {
               // A fast service answers within the hold: the person gets it directly, no starting page.
               const quick = await Promise.race([waking, sleep(config.lifecycle.wakeHoldMs).then(() => null)]);
-              if (quick?.ok) return forward(quick.address);
-              if (browser && quick === null) {
+              const answer = holdOrPage(quick, browser);
+              if (answer === 'starting-page') {
                 return next(startingPage(res, name, config.routingMode === 'subdomain' ? WAKE_EVENTS_PATH : `/${name}${WAKE_EVENTS_PATH}`));
               }
               // Programs wait for the service; then their request goes through with method and body.
-              const result = quick ?? (await waking);
+              const result = answer === 'hold-on' ? await waking : quick!;
               if (result.ok) return forward(result.address);
               return next(new ServiceUnavailable('wake_failed', result.reason, 10));
             })().catch(next);

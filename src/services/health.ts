@@ -1,7 +1,7 @@
 // The health report Traefik, Docker and monitors read: is the database answering, is Docker?
 // It never throws and never waits longer than the Docker ping timeout.
 import type { DatabaseHealth } from '../db/stores.js';
-import type { DockerEngine } from '../containers/engine.js';
+import type { ContainerBackend } from '../containers/backend.js';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -12,7 +12,7 @@ export interface HealthReport {
 export class HealthService {
   constructor(
     private readonly database: DatabaseHealth,
-    private readonly engine: DockerEngine,
+    private readonly engine: Pick<ContainerBackend, 'ping'>,
     private readonly options: { version: string; dockerTimeoutMs: number },
   ) {}
 

@@ -7,6 +7,7 @@ import type { ContainerManager, ContainerStatus } from '../containers/manager.js
 import type { Person } from '../containers/naming.js';
 import { serviceUrl } from '../containers/routing.js';
 import type { ActivityTracker } from '../lifecycle/activity.js';
+import type { WorkloadReason } from '../containers/events.js';
 
 export interface Outcome {
   status: ContainerStatus;
@@ -27,18 +28,18 @@ export class WorkspaceService {
   constructor(
     private readonly containers: ContainerManager,
     private readonly activity: ActivityTracker,
-    private readonly config: Pick<Config, 'routingMode' | 'baseDomain' | 'publicScheme' | 'containers' | 'traefikApi'>,
+    private readonly config: Pick<Config, 'routingMode' | 'baseDomain' | 'publicScheme' | 'traefikApi'>,
     private readonly logger: Logger,
   ) {}
 
   /** Brings the person's container up; on failure the outcome says why instead of throwing. */
-  async ensureRunning(person: Person): Promise<Outcome> {
+  async ensureRunning(person: Person, reason: WorkloadReason = 'login'): Promise<Outcome> {
     this.activity.touch(person.id);
-    return this.attempt(person, () => this.containers.ensureRunning(person), 'start');
+    return this.attempt(person, () => this.containers.ensureRunning(person, reason), 'start');
   }
 
   async restart(person: Person): Promise<Outcome> {
-    return this.attempt(person, () => this.containers.restart(person), 'restart');
+    return this.attempt(person, () => this.containers.restart(person, 'restart'), 'restart');
   }
 
   /** "Keep it running": counts as use now, so the idle clock starts again. */
@@ -51,7 +52,7 @@ export class WorkspaceService {
     this.activity.touch(person.id);
     const status = await this.containers.status(person);
     const view: DashboardView = { username: person.username, status, serviceUrl: serviceUrl(this.config, person.username, port) };
-    const idleMs = this.config.traefikApi.metricsUrl ? this.config.containers.idleTimeoutMs : 0;
+    const idleMs = this.config.traefikApi.metricsUrl ? (await this.containers.plan(person)).idle.idleTimeoutMs : 0;
     const last = this.activity.lastActivity(person.id);
     if (idleMs > 0 && status.state === 'running' && last !== undefined) {
       view.stopsAt = new Date(last + idleMs);
@@ -62,8 +63,8 @@ export class WorkspaceService {
 
   /** Deletes the container and the data volume; the caller then deletes the account row. */
   async deleteEverything(person: Person): Promise<void> {
-    await this.containers.remove(person, { data: true });
-    this.activity.forget(person.id);
+    // The activity tracker forgets the person when it hears of the removal (events.ts).
+    await this.containers.remove(person, { data: true, reason: 'delete' });
   }
 
   private async attempt(person: Person, operation: () => Promise<ContainerStatus>, verb: string): Promise<Outcome> {

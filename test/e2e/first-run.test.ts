@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
-import { MANAGED_NETWORK_LABEL } from '../../src/containers/prepare.js';
+import { MANAGED_NETWORK_LABEL } from '../../src/containers/docker/prepare.js';
 import { dockerClient, removeTestResources, scopeLabels } from '../helpers/docker.js';
 import { FormClient } from '../helpers/formClient.js';
 import { freePort } from '../helpers/ports.js';

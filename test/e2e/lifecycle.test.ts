@@ -298,7 +298,7 @@ describe('pause stage', () => {
     expectRedirect(await signUp(request.agent(pausing.app), { username: 'dozer' }), '/dashboard');
     const { user, name } = await containerOf(pausing, 'dozer');
     await pausing.services.containers.pause(user);
-    await pausing.services.sweeper['deps'].nudge.nudge();
+    await pausing.services.nudge.nudge();
     await eventually(async () => (await fetch(`${traefik.api}/api/http/routers/${name}@docker`)).status === 404, 10_000, 'route dropped');
     const response = await viaTraefik(traefik, `dozer.${PAUSE}`, '/', {
       headers: { 'User-Agent': 'UptimeRobot/2.0', Accept: 'text/html' },

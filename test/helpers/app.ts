@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openSqliteStores, type SqliteStores } from '../../src/db/sqlite/stores.js';
-import { createDockerClient, DockerodeEngine, type DockerEngine } from '../../src/containers/engine.js';
+import { createDockerClient, DockerodeEngine, type DockerEngine } from '../../src/containers/docker/engine.js';
 import { createServices, type Services } from '../../src/wiring.js';
 import { createApp } from '../../src/app.js';
 import { TEST_IMAGE } from './testImage.js';

@@ -197,7 +197,7 @@ describe('through a socket proxy with the socket-proxy profile’s permissions',
       });
     expect(await ask('GET', '/info')).toBe(403);
     expect(await ask('POST', '/build')).toBe(403);
-    expect(await ask('POST', `/containers/${probe?.Id ?? 'x'}/exec`)).toBe(403);
+    expect(await ask('POST', `/containers/${probe?.id ?? 'x'}/exec`)).toBe(403);
     expect(await ask('GET', '/containers/json')).toBe(200);
   });
 });

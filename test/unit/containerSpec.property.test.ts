@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { signupForm, usernameProblem } from '../../src/auth/validation.js';
 import { buildLabels } from '../../src/containers/labels.js';
-import { buildContainerSpec, SPEC_HASH_LABEL } from '../../src/containers/spec.js';
+import { planFromConfig } from '../../src/containers/plan.js';
+import { buildContainerSpec, SPEC_HASH_LABEL } from '../../src/containers/docker/spec.js';
 import { containerName, volumeName } from '../../src/containers/naming.js';
 import { hostileText, nearlyValidName } from '../helpers/hostile.js';
 
@@ -49,7 +50,7 @@ describe.each(configs)('%s mode', (_name, config) => {
         const name = containerName(config, p);
         expect(name).toMatch(DOCKER_NAME);
         expect(volumeName(config, p)).toMatch(DOCKER_NAME);
-        const labels = buildLabels(config, p);
+        const labels = buildLabels(planFromConfig(config, p));
         for (const key of Object.keys(labels)) expect(key).toMatch(LABEL_KEY);
         const rule = labels[`traefik.http.routers.${name}.rule`];
         // The rule is exactly the template: the name sits between backticks and cannot close them.
@@ -64,13 +65,13 @@ describe.each(configs)('%s mode', (_name, config) => {
 
   it('when any accepted username is used, then the whole spec equals the reference spec with only the name substituted', () => {
     const reference = (id: number) => {
-      const spec = buildContainerSpec(config, { id, username: REFERENCE }, IMAGE);
+      const spec = buildContainerSpec(planFromConfig(config, { id, username: REFERENCE }), IMAGE);
       delete spec.Labels![SPEC_HASH_LABEL];
       return JSON.stringify(spec);
     };
     fc.assert(
       fc.property(person, (p) => {
-        const spec = buildContainerSpec(config, p, IMAGE);
+        const spec = buildContainerSpec(planFromConfig(config, p), IMAGE);
         expect(spec.Labels![SPEC_HASH_LABEL]).toMatch(/^[0-9a-f]{16}$/);
         delete spec.Labels![SPEC_HASH_LABEL];
         expect(JSON.stringify(spec)).toBe(reference(p.id).replaceAll(REFERENCE, p.username));

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { buildLabels } from '../../src/containers/labels.js';
+import { planFromConfig } from '../../src/containers/plan.js';
 
 const alice = { id: 7, username: 'alice' };
 
 describe('buildLabels', () => {
   it('subdomain mode: Host rule on the web entrypoint', () => {
     const config = loadConfig({ BASE_DOMAIN: 'apps.example.com' });
-    expect(buildLabels(config, alice)).toEqual({
+    expect(buildLabels(planFromConfig(config, alice))).toEqual({
       'traefik.enable': 'true',
       'traefik.docker.network': 'web',
       'traefik.http.routers.user-alice-7.rule': 'Host(`alice.apps.example.com`)',
@@ -22,7 +23,7 @@ describe('buildLabels', () => {
 
   it('subdomain mode with a cert resolver: TLS on the TLS entrypoint', () => {
     const config = loadConfig({ BASE_DOMAIN: 'apps.example.com', TRAEFIK_CERTRESOLVER: 'le', TRAEFIK_NETWORK: 'proxy' });
-    expect(buildLabels(config, alice)).toEqual({
+    expect(buildLabels(planFromConfig(config, alice))).toEqual({
       'traefik.enable': 'true',
       'traefik.docker.network': 'proxy',
       'traefik.http.routers.user-alice-7.rule': 'Host(`alice.apps.example.com`)',
@@ -39,7 +40,7 @@ describe('buildLabels', () => {
 
   it('path mode: exact path or path with slash, slash redirect, prefix stripped, priority above Spawner', () => {
     const config = loadConfig({ BASE_DOMAIN: 'coder.example.org', ROUTING_MODE: 'path' });
-    expect(buildLabels(config, alice)).toEqual({
+    expect(buildLabels(planFromConfig(config, alice))).toEqual({
       'traefik.enable': 'true',
       'traefik.docker.network': 'web',
       'traefik.http.routers.user-alice-7.rule': 'Host(`coder.example.org`) && (Path(`/alice`) || PathPrefix(`/alice/`))',
@@ -65,7 +66,7 @@ describe('buildLabels', () => {
       TRAEFIK_CERTRESOLVER: 'le',
       PATH_STRIP_PREFIX: 'false',
     });
-    const labels = buildLabels(config, alice);
+    const labels = buildLabels(planFromConfig(config, alice));
     expect(labels['traefik.http.routers.user-alice-7.entrypoints']).toBe('websecure');
     expect(labels['traefik.http.routers.user-alice-7.tls']).toBe('true');
     expect(labels['traefik.http.routers.user-alice-7.tls.certresolver']).toBe('le');
@@ -75,13 +76,15 @@ describe('buildLabels', () => {
 
   it('extra labels are added but can never override routing or ownership', () => {
     const config = loadConfig({ CONTAINER_EXTRA_LABELS: 'team=blue' });
-    expect(buildLabels(config, alice).team).toBe('blue');
+    expect(buildLabels(planFromConfig(config, alice)).team).toBe('blue');
     expect(() => loadConfig({ CONTAINER_EXTRA_LABELS: 'spawner.managed=false' })).toThrow(/CONTAINER_EXTRA_LABELS/);
   });
 
   it('the slash redirect regex matches only the bare prefix', () => {
     const config = loadConfig({ BASE_DOMAIN: 'coder.example.org', ROUTING_MODE: 'path' });
-    const regex = new RegExp(buildLabels(config, alice)['traefik.http.middlewares.user-alice-7-slash.redirectregex.regex']!);
+    const regex = new RegExp(
+      buildLabels(planFromConfig(config, alice))['traefik.http.middlewares.user-alice-7-slash.redirectregex.regex']!,
+    );
     expect(regex.test('https://coder.example.org/alice')).toBe(true);
     expect(regex.test('http://coder.example.org:8081/alice?x=1')).toBe(true);
     expect(regex.test('https://coder.example.org/alice/')).toBe(false);

@@ -3,8 +3,8 @@
 // test/e2e/first-run.test.ts against the real engine.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { ensureNetwork, MANAGED_NETWORK_LABEL } from '../../src/containers/prepare.js';
-import { DockerApiError } from '../../src/containers/engine.js';
+import { ensureNetwork, MANAGED_NETWORK_LABEL } from '../../src/containers/docker/prepare.js';
+import { DockerApiError } from '../../src/containers/docker/engine.js';
 import { DockerUnavailable } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 

@@ -2,8 +2,8 @@
 // network people's containers join (TRAEFIK_NETWORK). Without it every container create fails.
 // A Docker engine that is down or slow is logged and start-up goes on, as reconcile does; the
 // dashboard then tells people what is wrong when they sign up.
-import type { Logger } from '../logger.js';
-import { DockerUnavailable } from '../errors.js';
+import type { Logger } from '../../logger.js';
+import { DockerUnavailable } from '../../errors.js';
 import type { DockerEngine } from './engine.js';
 
 /** Marks the networks Spawner created itself, so an operator can tell them from Traefik's own. */

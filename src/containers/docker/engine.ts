@@ -1,8 +1,9 @@
 // The narrow slice of the Docker API that Spawner uses, over dockerode. It turns Docker's answers
 // into the outcomes they mean (404 = absent, 304 = already so) and everything else into typed
-// errors, so ContainerManager reads as intent and a fake can stand in for error paths in tests.
+// errors, so DockerBackend reads as intent and a fake engine can stand in for error paths in tests.
 import Docker from 'dockerode';
-import { DockerUnavailable } from '../errors.js';
+import { Readable } from 'node:stream';
+import { DockerUnavailable } from '../../errors.js';
 
 export type ContainerInspect = Docker.ContainerInspectInfo;
 export type ContainerSummary = Docker.ContainerInfo;
@@ -42,6 +43,14 @@ export interface DockerEngine {
   networkBytes(id: string): Promise<number | null>;
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
+  /** The container's log stream as Docker sends it (multiplexed frames for a non-TTY container). */
+  containerLogs(id: string, options: { tail?: number; follow: boolean; since?: number }): Promise<Readable>;
+  /** Docker's event stream (JSON lines) for containers carrying these labels. */
+  events(labelFilters: string[], since?: number): Promise<Readable>;
+  /** The engine's CPU architecture as Go names it (amd64, arm64). */
+  architecture(): Promise<string>;
+  /** Loads an image archive (the `docker save` format) into the engine; resolves when it is in. */
+  loadImage(archive: Buffer): Promise<void>;
 }
 
 export interface EngineOptions {
@@ -207,10 +216,49 @@ export class DockerodeEngine implements DockerEngine {
   async removeVolume(name: string): Promise<void> {
     await call(() => this.docker.getVolume(name).remove(), { 404: () => undefined });
   }
+
+  async containerLogs(id: string, options: { tail?: number; follow: boolean; since?: number }): Promise<Readable> {
+    const query = {
+      stdout: true,
+      stderr: true,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since !== undefined ? { since: options.since } : {}),
+    };
+    const container = this.docker.getContainer(id);
+    if (options.follow) return call(() => container.logs({ ...query, follow: true }) as Promise<Readable>);
+    const buffer = await call(() => container.logs({ ...query, follow: false }));
+    return Readable.from([buffer]);
+  }
+
+  events(labelFilters: string[], since?: number): Promise<Readable> {
+    return call(
+      () =>
+        this.docker.getEvents({
+          filters: { type: ['container'], label: labelFilters },
+          ...(since !== undefined ? { since } : {}),
+        }) as Promise<Readable>,
+    );
+  }
+
+  async architecture(): Promise<string> {
+    const version = await call(() => this.docker.version());
+    return version.Arch;
+  }
+
+  async loadImage(archive: Buffer): Promise<void> {
+    const stream = await call(() => this.docker.loadImage(Readable.from([archive]), { quiet: true }));
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => {
+        const failed = error?.message ?? output.find((line) => line.error)?.error;
+        if (failed) reject(new DockerApiError(500, `loading an image failed: ${failed}`));
+        else resolve();
+      });
+    });
+  }
 }
 
 /** Docker multiplexes stdout/stderr of a non-TTY exec in frames: 8-byte header, then payload. */
-function demultiplex(buffer: Buffer): string {
+export function demultiplex(buffer: Buffer): string {
   const parts: Buffer[] = [];
   let offset = 0;
   while (offset + 8 <= buffer.length) {

@@ -1,0 +1,106 @@
+// Follows Docker's event stream for managed containers (label spawner.managed=true) and hands each
+// life event to a listener in the port's words. When the stream ends or the engine goes away it
+// reconnects with a growing delay, asking for the events since the last one it saw, so nothing in
+// between is lost (a repeated event is harmless: listeners treat them as state, not as counts).
+import type { Readable } from 'node:stream';
+import type { Logger } from '../../logger.js';
+import type { BackendEvent } from '../backend.js';
+import { MANAGED_LABEL, USER_ID_LABEL, USERNAME_LABEL } from '../labels.js';
+import type { DockerEngine } from './engine.js';
+
+const ACTIONS = new Set<BackendEvent['action']>(['start', 'die', 'stop', 'pause', 'unpause', 'destroy', 'health_status']);
+const FIRST_DELAY_MS = 250;
+const MAX_DELAY_MS = 10_000;
+
+interface DockerEventLine {
+  Type?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  time?: number;
+  timeNano?: number;
+}
+
+/** One line of Docker's stream as a BackendEvent, or null for what Spawner does not follow. */
+export function backendEventOf(line: DockerEventLine): BackendEvent | null {
+  if (line.Type !== 'container' || !line.Action || !line.Actor?.ID) return null;
+  const [action, detail] = line.Action.split(': ', 2) as [string, string | undefined];
+  if (!ACTIONS.has(action as BackendEvent['action'])) return null;
+  const attributes = line.Actor.Attributes ?? {};
+  const userId = Number(attributes[USER_ID_LABEL]);
+  const health = detail?.trim();
+  return {
+    action: action as BackendEvent['action'],
+    id: line.Actor.ID,
+    name: attributes.name ?? '',
+    userId: attributes[USER_ID_LABEL] !== undefined && Number.isSafeInteger(userId) ? userId : null,
+    username: attributes[USERNAME_LABEL] || null,
+    ...(action === 'health_status' && (health === 'healthy' || health === 'unhealthy' || health === 'starting') ? { health } : {}),
+    at: new Date(line.timeNano ? line.timeNano / 1e6 : (line.time ?? Date.now() / 1000) * 1000),
+  };
+}
+
+export function watchDockerEvents(
+  engine: Pick<DockerEngine, 'events'>,
+  listener: (event: BackendEvent) => void,
+  logger: Logger,
+): () => void {
+  let stopped = false;
+  let stream: Readable | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let delay = FIRST_DELAY_MS;
+  /** Epoch seconds of the last event seen: where a reconnect resumes. */
+  let since: number | undefined;
+
+  const again = () => {
+    if (stopped) return;
+    timer = setTimeout(() => void connect(), delay);
+    timer.unref();
+    delay = Math.min(delay * 2, MAX_DELAY_MS);
+  };
+
+  const connect = async () => {
+    if (stopped) return;
+    try {
+      stream = await engine.events([`${MANAGED_LABEL}=true`], since);
+    } catch (error) {
+      logger.warn({ err: error, retryMs: delay }, 'Docker event stream unavailable; retrying');
+      return again();
+    }
+    if (stopped) return void stream.destroy();
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      delay = FIRST_DELAY_MS;
+      const parts = (buffered + chunk.toString('utf8')).split('\n');
+      buffered = parts.pop() ?? '';
+      for (const part of parts) {
+        if (!part.trim()) continue;
+        let line: DockerEventLine;
+        try {
+          line = JSON.parse(part) as DockerEventLine;
+        } catch {
+          continue;
+        }
+        if (line.time) since = line.time;
+        const event = backendEventOf(line);
+        if (!event) continue;
+        try {
+          listener(event);
+        } catch (error) {
+          logger.error({ err: error }, 'a Docker event listener failed');
+        }
+      }
+    });
+    stream.on('error', () => undefined);
+    stream.on('close', () => {
+      if (!stopped) logger.debug({ retryMs: delay }, 'Docker event stream ended; reconnecting');
+      again();
+    });
+  };
+
+  void connect();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    stream?.destroy();
+  };
+}

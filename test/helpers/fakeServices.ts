@@ -1,0 +1,26 @@
+// The manager, its plans and events on the in-memory backend, for decision tests in milliseconds.
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { ContainerManager } from '../../src/containers/manager.js';
+import { ConfigPlanSource } from '../../src/containers/plan.js';
+import { WorkloadEvents, type WorkloadEvent } from '../../src/containers/events.js';
+import { FakeBackend } from './fakeBackend.js';
+
+export function fakeManager(env: Record<string, string> = {}) {
+  const config = loadConfig({ BASE_DOMAIN: 'spawner.test', CONTAINER_IDLE_TIMEOUT: '3600', CONTAINER_PAUSE_AFTER: '600', ...env });
+  const logger = createLogger({ level: 'silent' });
+  const backend = new FakeBackend();
+  const plans = new ConfigPlanSource(config);
+  const events = new WorkloadEvents(logger);
+  const told: WorkloadEvent[] = [];
+  events.on('*', (event) => told.push(event));
+  const recorded: { personId: number; id: string | null }[] = [];
+  const containers = new ContainerManager(
+    backend,
+    plans,
+    { recordContainer: (personId, c) => void recorded.push({ personId, id: c.id }) },
+    logger,
+    events,
+  );
+  return { config, logger, backend, plans, events, told, recorded, containers };
+}

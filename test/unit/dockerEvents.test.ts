@@ -1,0 +1,54 @@
+// The Docker event watch's reconnect: when the stream ends it asks again, from the time of the
+// last event it saw, and a listener keeps hearing events; stopping the watch stops reconnecting.
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import type { BackendEvent } from '../../src/containers/backend.js';
+import { backendEventOf, watchDockerEvents } from '../../src/containers/docker/events.js';
+
+const line = (action: string, time: number) =>
+  `${JSON.stringify({ Type: 'container', Action: action, Actor: { ID: 'abc', Attributes: { name: 'user-alice-7', 'spawner.user_id': '7', 'spawner.username': 'alice' } }, time })}\n`;
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(check()).toBe(true);
+}
+
+describe('backendEventOf', () => {
+  it('when Docker reports a health status, then the action and the reading are split, and unknown actions are dropped', () => {
+    const event = backendEventOf(JSON.parse(line('health_status: healthy', 100)) as never);
+    expect(event).toMatchObject({ action: 'health_status', health: 'healthy', userId: 7, username: 'alice', name: 'user-alice-7' });
+    expect(backendEventOf(JSON.parse(line('exec_start: sh', 100)) as never)).toBeNull();
+  });
+});
+
+describe('watchDockerEvents', () => {
+  it('when the stream ends, then it reconnects from the last event’s time and the listener hears what comes after', async () => {
+    const streams: PassThrough[] = [];
+    const sinces: (number | undefined)[] = [];
+    const engine = {
+      events: (_labels: string[], since?: number) => {
+        sinces.push(since);
+        const stream = new PassThrough();
+        streams.push(stream);
+        return Promise.resolve(stream);
+      },
+    };
+    const heard: BackendEvent[] = [];
+    const stop = watchDockerEvents(engine, (event) => heard.push(event), createLogger({ level: 'silent' }));
+    await until(() => streams.length === 1);
+    streams[0]!.write(line('start', 1000));
+    await until(() => heard.length === 1);
+    streams[0]!.end();
+    streams[0]!.destroy();
+    await until(() => streams.length === 2);
+    expect(sinces).toEqual([undefined, 1000]);
+    streams[1]!.write(line('die', 1001));
+    await until(() => heard.length === 2);
+    expect(heard.map((e) => e.action)).toEqual(['start', 'die']);
+    stop();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(streams).toHaveLength(2);
+    expect(streams[1]!.destroyed).toBe(true);
+  });
+});
