@@ -135,7 +135,8 @@ describe('watch', () => {
       await backend.stop(plan.name, 0);
       await backend.start(plan.name);
       await until(() => events.filter((e) => e.action === 'start').length === 2, 'the second start');
-      const actions = events.map((e) => e.action);
+      // Health reports of the test image's HEALTHCHECK may fall in between (when the machine is busy).
+      const actions = events.map((e) => e.action).filter((a) => a !== 'health_status');
       expect(actions.slice(actions.indexOf('pause'))).toEqual(['pause', 'unpause', 'die', 'stop', 'start']);
       expect(events[0]).toMatchObject({ userId: 5, username: 'eve', name: plan.name });
       expect(events[0]!.at).toBeInstanceOf(Date);
