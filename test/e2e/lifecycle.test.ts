@@ -10,6 +10,7 @@ import { containerOf } from '../helpers/app.js';
 import { createTestNetwork, dockerClient } from '../helpers/docker.js';
 import { expectRedirect, signUp } from '../helpers/http.js';
 import { eventually, startTraefik, viaTraefik, type Traefik } from '../helpers/traefik.js';
+import { routerEnabled, routerGone } from '../helpers/traefikChecks.js';
 import { freePort } from '../helpers/ports.js';
 import { spawnerRoutes, startSpawner, type RunningSpawner } from '../helpers/spawnerServer.js';
 
@@ -26,6 +27,37 @@ let path: RunningSpawner;
 let pausing: RunningSpawner;
 
 const isRunning = async (name: string) => (await docker.getContainer(name).inspect()).State.Running;
+/**
+ * Lets real time pass: only where time passing is what a test is about (idleness, the pace of a
+ * client, "nothing happens meanwhile"), never to wait for something to happen (wait on the event).
+ */
+const elapse = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** What an uptime checker sends: Spawner answers it without waking anything (WAKE_IGNORE_USER_AGENTS). */
+const CHECKER = { 'User-Agent': 'UptimeRobot/2.0' };
+
+/**
+ * Stops a person's container and resolves once Traefik sends their address to Spawner's
+ * fallback, waiting on each event in turn. First Traefik's route to the running container:
+ * Traefik applies Docker's start event up to 2 s late (providersThrottleDuration), and a start
+ * applied after the stop routes to the stopped container, a 502 after the address seemed to have
+ * gone to the fallback already. Then the stop and Docker's word that it is not running, the router
+ * gone from Traefik's API, and Spawner answering for the address (to a checker: nothing is woken).
+ */
+async function stopBehindTraefik(spawner: RunningSpawner, username: string, host: string, path = '/'): Promise<void> {
+  const { user, name } = await containerOf(spawner, username);
+  await routerEnabled(traefik, `${name}@docker`);
+  await spawner.services.containers.stop(user);
+  expect(await isRunning(name)).toBe(false);
+  await routerGone(traefik, `${name}@docker`);
+  await eventually(
+    async () => {
+      const answer = await viaTraefik(traefik, host, path, { headers: CHECKER, timeoutMs: 3000 });
+      return answer.status === 503 && answer.headers['x-request-id'] !== undefined;
+    },
+    10_000,
+    `Spawner's fallback to answer for ${host}${path}`,
+  );
+}
 
 /** Reads a server-sent-events stream through Traefik until an event named `name` arrives. */
 function waitForEvent(host: string, eventsPath: string, name: string, ms = 20_000): Promise<string> {
@@ -96,10 +128,9 @@ describe('idle shutdown', () => {
   it('when nobody uses a service for longer than the idle timeout, then the sweep stops it', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'idler' }), '/dashboard');
     const { name } = await containerOf(sub, 'idler');
-    await new Promise((r) => setTimeout(r, 3200));
+    await elapse(3200); // nobody uses it for longer than CONTAINER_IDLE_TIMEOUT (3 s)
     await sub.services.sweeper.sweep(); // first look at its connections and bytes
-    await new Promise((r) => setTimeout(r, 300));
-    const report = await sub.services.sweeper.sweep();
+    const report = await sub.services.sweeper.sweep(); // the second compares with the first
     expect(report.stopped).toContain(name);
     expect(await isRunning(name)).toBe(false);
     expect((await sub.services.users.findByUsername('idler'))?.lastActivity).toBeInstanceOf(Date);
@@ -113,7 +144,7 @@ describe('idle shutdown', () => {
     while (Date.now() < until) {
       expect((await viaTraefik(traefik, `steady.${SUB}`, '/')).status).toBe(200);
       await sub.services.sweeper.sweep();
-      await new Promise((r) => setTimeout(r, 400));
+      await elapse(400); // a steady client's pace: 6 s of requests, longer than the 3 s idle timeout
     }
     expect(await isRunning(name)).toBe(true);
   });
@@ -127,7 +158,7 @@ describe('idle shutdown', () => {
     while (Date.now() < until) {
       const report = await sub.services.sweeper.sweep();
       expect(report.stopped).not.toContain(name);
-      await new Promise((r) => setTimeout(r, 500));
+      await elapse(500); // sweeps spread over the 7 s download, longer than the 3 s idle timeout
     }
     expect(await isRunning(name)).toBe(true);
     expect((await download).text).toContain('tick 11');
@@ -145,13 +176,8 @@ describe('idle shutdown', () => {
 describe('wake-on-request, subdomain mode', () => {
   it('when a browser asks for a stopped service that starts fast, then its first request already gets the service, and Traefik takes over', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'sleeper' }), '/dashboard');
-    const { user, name } = await containerOf(sub, 'sleeper');
-    await sub.services.containers.stop(user);
-    await eventually(
-      async () => (await viaTraefik(traefik, `sleeper.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
-      10_000,
-      'fallback route',
-    );
+    const { name } = await containerOf(sub, 'sleeper');
+    await stopBehindTraefik(sub, 'sleeper', `sleeper.${SUB}`);
 
     const started = Date.now();
     const first = await viaTraefik(traefik, `sleeper.${SUB}`, '/?tab=2', { headers: BROWSER });
@@ -164,21 +190,14 @@ describe('wake-on-request, subdomain mode', () => {
     while (Date.now() < until) {
       const next = await viaTraefik(traefik, `sleeper.${SUB}`, '/', { headers: BROWSER });
       expect(next.status).toBe(200);
-      await new Promise((r) => setTimeout(r, 250));
+      await elapse(250); // a browser's pace through the hand-over from Spawner's forwarding to Traefik
     }
-    const router = await traefik.get<{ status: string }>(`/api/http/routers/${name}@docker`);
-    expect(router.status).toBe('enabled');
+    await routerEnabled(traefik, `${name}@docker`);
   });
 
   it('when a program asks a stopped service, then the request is held and goes through with its method and body', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'apiuser' }), '/dashboard');
-    const { user } = await containerOf(sub, 'apiuser');
-    await sub.services.containers.stop(user);
-    await eventually(
-      async () => (await viaTraefik(traefik, `apiuser.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
-      10_000,
-      'route gone',
-    );
+    await stopBehindTraefik(sub, 'apiuser', `apiuser.${SUB}`);
     const held = await viaTraefik(traefik, `apiuser.${SUB}`, '/cgi-bin/stream?2', {
       method: 'POST',
       headers: { 'User-Agent': 'my-script/1.0', Accept: 'application/json', 'Content-Type': 'text/plain' },
@@ -192,13 +211,8 @@ describe('wake-on-request, subdomain mode', () => {
 
   it('when a bot or uptime checker asks a stopped service, then nothing is woken', async () => {
     expectRedirect(await signUp(request.agent(sub.app), { username: 'botbait' }), '/dashboard');
-    const { user, name } = await containerOf(sub, 'botbait');
-    await sub.services.containers.stop(user);
-    await eventually(
-      async () => (await viaTraefik(traefik, `botbait.${SUB}`, '/', { timeoutMs: 2000 })).status === 503,
-      10_000,
-      'route gone',
-    );
+    const { name } = await containerOf(sub, 'botbait');
+    await stopBehindTraefik(sub, 'botbait', `botbait.${SUB}`);
     for (const agent of [
       'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
       'UptimeRobot/2.0',
@@ -208,7 +222,9 @@ describe('wake-on-request, subdomain mode', () => {
       expect(response.status).toBe(503);
       expect(response.text).toContain('asleep');
     }
-    await new Promise((r) => setTimeout(r, 500));
+    // Nothing happens meanwhile: a wake, had one begun, would have started the container by now
+    // (Spawner answers a bot at once, and a start takes well under this here).
+    await elapse(500);
     expect(await isRunning(name)).toBe(false);
   });
 
@@ -223,16 +239,8 @@ describe('wake-on-request, subdomain mode', () => {
 describe('wake-on-request, path mode', () => {
   it('when a browser asks for /<name>/… of a stopped service, then it is woken and the next request reaches it under the prefix', async () => {
     expectRedirect(await signUp(request.agent(path.app), { username: 'pathy' }, '/hub'), '/hub/dashboard');
-    const { user, name } = await containerOf(path, 'pathy');
-    await eventually(async () => (await viaTraefik(traefik, PATH, '/pathy/')).status === 200, 10_000, 'route to pathy');
-    await path.services.containers.stop(user);
-    await eventually(
-      async () => (await viaTraefik(traefik, PATH, '/pathy/', { timeoutMs: 2000 })).status === 503,
-      10_000,
-      'fallback route',
-    ).catch(async (error) => {
-      throw new Error(`${String(error)}; last answer ${JSON.stringify(await viaTraefik(traefik, PATH, '/pathy/', { timeoutMs: 5000 }))}`);
-    });
+    const { name } = await containerOf(path, 'pathy');
+    await stopBehindTraefik(path, 'pathy', PATH, '/pathy/');
     const page = await viaTraefik(traefik, PATH, '/pathy/some/page', { headers: BROWSER });
     expect(page.status).toBe(503);
     expect(page.text).toContain('Starting pathy');
@@ -253,18 +261,13 @@ describe('pause stage', () => {
     expectRedirect(await signUp(request.agent(pausing.app), { username: 'napper' }), '/dashboard');
     const { name } = await containerOf(pausing, 'napper');
     await eventually(async () => (await viaTraefik(traefik, `napper.${PAUSE}`, '/')).status === 200, 10_000, 'route to napper');
-    await new Promise((r) => setTimeout(r, 2300));
+    await elapse(2300); // nobody uses it for longer than CONTAINER_PAUSE_AFTER (2 s)
     await pausing.services.sweeper.sweep(); // first look at its connections and bytes
-    await new Promise((r) => setTimeout(r, 300));
-    const report = await pausing.services.sweeper.sweep();
+    const report = await pausing.services.sweeper.sweep(); // the second compares with the first
     expect(report.paused).toContain(name);
     expect((await docker.getContainer(name).inspect()).State.Paused).toBe(true);
     // The nudge made Traefik re-read Docker: the paused service's router is gone.
-    await eventually(
-      async () => (await fetch(`${traefik.api}/api/http/routers/${name}@docker`)).status === 404,
-      10_000,
-      'Traefik to drop the paused route',
-    );
+    await routerGone(traefik, `${name}@docker`);
     const started = Date.now();
     const woken = await viaTraefik(traefik, `napper.${PAUSE}`, '/', { headers: BROWSER });
     const ms = Date.now() - started;
@@ -273,11 +276,7 @@ describe('pause stage', () => {
     expect(ms).toBeLessThan(1000);
     expect((await docker.getContainer(name).inspect()).State.Paused).toBe(false);
     // And Traefik routes to it again by itself.
-    await eventually(
-      async () => (await traefik.get<{ status: string }>(`/api/http/routers/${name}@docker`)).status === 'enabled',
-      10_000,
-      'route back',
-    );
+    await routerEnabled(traefik, `${name}@docker`);
   });
 
   it('when a paused service stays unused until the idle timeout, then it is stopped', async () => {
@@ -297,9 +296,11 @@ describe('pause stage', () => {
   it('when a bot asks for a paused service, then it stays paused', async () => {
     expectRedirect(await signUp(request.agent(pausing.app), { username: 'dozer' }), '/dashboard');
     const { user, name } = await containerOf(pausing, 'dozer');
+    // Traefik's route first: a start it applied only after the pause would route to the frozen container.
+    await routerEnabled(traefik, `${name}@docker`);
     await pausing.services.containers.pause(user);
     await pausing.services.nudge.nudge();
-    await eventually(async () => (await fetch(`${traefik.api}/api/http/routers/${name}@docker`)).status === 404, 10_000, 'route dropped');
+    await routerGone(traefik, `${name}@docker`);
     const response = await viaTraefik(traefik, `dozer.${PAUSE}`, '/', {
       headers: { 'User-Agent': 'UptimeRobot/2.0', Accept: 'text/html' },
     });

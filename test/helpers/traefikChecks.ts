@@ -88,6 +88,36 @@ export async function serviceUp(traefik: Traefik, service: string, ms = 15_000):
   );
 }
 
+/** The status of a GET on Traefik's API (200, 404, …), for waits on something to appear or go. */
+async function apiStatus(traefik: Traefik, path: string): Promise<number> {
+  const response = await fetch(`${traefik.api}${path}`, { signal: AbortSignal.timeout(2000) });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/**
+ * Waits until Traefik's API shows the router `router` (e.g. `<container>@docker`) enabled.
+ * Traefik applies a Docker start event up to providersThrottleDuration (2 s) after it; a test
+ * that stops or pauses a container before then can see that start land afterwards, and Traefik
+ * route to the stopped container (a 502) after the test saw the route missing.
+ */
+export async function routerEnabled(traefik: Traefik, router: string, ms = 15_000): Promise<void> {
+  await eventually(
+    async () => (await traefik.get<{ status: string }>(`/api/http/routers/${router}`)).status === 'enabled',
+    ms,
+    `router ${router} enabled in Traefik`,
+  );
+}
+
+/**
+ * Waits until Traefik's API has no router `router` any more (404): Traefik has applied the die
+ * (or, for a pause, the nudge's re-read) of a container it was routing to. Only meaningful once
+ * the router was seen (routerEnabled): before Traefik applies the start, it is missing too.
+ */
+export async function routerGone(traefik: Traefik, router: string, ms = 15_000): Promise<void> {
+  await eventually(async () => (await apiStatus(traefik, `/api/http/routers/${router}`)) === 404, ms, `router ${router} gone from Traefik`);
+}
+
 /**
  * Waits until Traefik itself routes host + path to the container `container` and the answer
  * passes `check`: its service is UP in Traefik's API, and the answer does not come from Spawner

@@ -44,6 +44,10 @@ async function loggedIn(app: TestApp['app'], cookie: string, base = ''): Promise
   return response.status === 303;
 }
 
+/**
+ * Lets real time pass. Time passing is what the idle-timeout and lifetime tests are about (1 s and
+ * 2 s, enforced by the server's clock): nothing here waits for an event with it.
+ */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('attributes in subdomain mode', () => {
@@ -148,7 +152,7 @@ describe('idle timeout and absolute lifetime (SESSION_IDLE_TIMEOUT=1s, SESSION_M
 
   it.concurrent('when a session is left alone longer than the idle timeout, then the server ends it', async () => {
     const cookie = await freshLogin();
-    await sleep(1300);
+    await sleep(1300); // longer than the 1 s idle timeout
     expect(await loggedIn(t.app, cookie)).toBe(false);
   });
 
@@ -157,7 +161,7 @@ describe('idle timeout and absolute lifetime (SESSION_IDLE_TIMEOUT=1s, SESSION_M
     // The first page after login stores a new CSRF token (a changed session is always sent back);
     // the second changes nothing, so only rolling renews its cookie.
     expect(await loggedIn(t.app, cookie)).toBe(true);
-    await sleep(500);
+    await sleep(500); // half the 1 s idle timeout: still logged in, and the request rolls it on
     const response = await request(t.app).get('/login').set('Cookie', `spawner.sid=${cookie}`);
     expect(response.status).toBe(303);
     // Rolling: the same id comes back with a new Expires, one idle period from now (whole seconds).
