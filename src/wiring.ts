@@ -3,6 +3,7 @@
 // The one place that composes the Docker backend (containers/docker/) with the rest, which only
 // knows the backend port.
 import type { Config } from './config.js';
+import { reservedNames } from './addressing.js';
 import type { Logger } from './logger.js';
 import type { SessionStore, Stores, UserStore } from './db/stores.js';
 import type { AppDeps } from './app.js';
@@ -30,11 +31,6 @@ export interface Services extends AppDeps {
   sweeper: IdleSweeper;
   /** Makes Traefik re-read Docker after a pause or unpause (it follows the manager's events). */
   nudge: TraefikNudge;
-}
-
-/** Names a person may not take: Spawner's own subdomain and path prefix. */
-export function reservedNames(config: Pick<Config, 'spawnerHost' | 'basePath'>): string[] {
-  return [config.spawnerHost.split('.')[0] ?? '', config.basePath.replace(/^\//, '')].filter(Boolean);
 }
 
 export function createServices(parts: {

@@ -2,66 +2,7 @@
 // names and Traefik rules, so they are held to a strict allowlist and checked against the names
 // Spawner needs for itself.
 import { z } from 'zod';
-
-/** Names that would shadow Spawner's own host, paths or well-known infrastructure. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set([
-  'admin',
-  'administrator',
-  'api',
-  'app',
-  'assets',
-  'auth',
-  'autoconfig',
-  'autodiscover',
-  'cdn',
-  'dashboard',
-  'default',
-  'dev',
-  'docker',
-  'favicon-ico',
-  'ftp',
-  'health',
-  'healthz',
-  'help',
-  'hub',
-  'imap',
-  'login',
-  'logout',
-  'mail',
-  'metrics',
-  'mx',
-  'ns1',
-  'ns2',
-  'pop',
-  'pop3',
-  'postmaster',
-  'proxy',
-  'public',
-  'robots',
-  'root',
-  'signup',
-  'smtp',
-  'spawner',
-  'static',
-  'status',
-  'support',
-  'system',
-  'traefik',
-  'user',
-  'users',
-  'wake',
-  'webmail',
-  'www',
-  'container',
-  'containers',
-  'account',
-  'settings',
-  'security',
-  'test',
-  'localhost',
-]);
-
-export const USERNAME_RE = /^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$/;
+import { RESERVED_NAMES, USERNAME_RE } from '../addressing.js';
 
 export interface NameRules {
   /** Further names to refuse: Spawner's own subdomain and path prefix. */

@@ -5,7 +5,7 @@
 // plan comes from config (one template named 'default').
 import type { Config, RoutingMode } from '../config.js';
 import { containerName, volumeName, type Person } from './naming.js';
-import { servicePath, serviceUrl, serviceHost } from './routing.js';
+import { servicePath, serviceUrl, serviceHost } from '../addressing.js';
 
 export interface RoutePlan {
   mode: RoutingMode;

@@ -2,7 +2,7 @@
 import type { RequestHandler } from 'express';
 import { flash } from '../middleware/flash.js';
 import type { WorkspaceService } from '../services/workspace.js';
-import { portSuffix } from '../containers/routing.js';
+import { portSuffix } from '../addressing.js';
 
 export interface DashboardHandlerDeps {
   workspace: WorkspaceService;
@@ -13,7 +13,7 @@ export function dashboardHandlers(deps: DashboardHandlerDeps) {
   const { base, workspace } = deps;
 
   const dashboard: RequestHandler = async (req, res) => {
-    const view = await workspace.dashboard(req.user!, portSuffix(req));
+    const view = await workspace.dashboard(req.user!, portSuffix(req.host));
     res.render('dashboard', { title: `${view.username} · Dashboard`, view });
   };
 

@@ -10,8 +10,7 @@ import { NotFound, ServiceUnavailable, TooManyRequests } from '../errors.js';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import type { UserStore } from '../db/stores.js';
-import { RESERVED_NAMES, USERNAME_RE } from '../auth/validation.js';
-import { spawnerOrigin } from '../containers/routing.js';
+import { personOfRequest, spawnerOrigin } from '../addressing.js';
 import { holdOrPage, type WakeService } from '../lifecycle/wake.js';
 import type { ServiceAddress } from '../lifecycle/readiness.js';
 import { forwardToService } from '../lifecycle/proxy.js';
@@ -31,20 +30,6 @@ function isBot(req: Request, patterns: readonly string[]): boolean {
   return agent === '' || patterns.some((p) => agent.includes(p));
 }
 
-/** The person a request is for, if it is addressed to a person's service rather than to Spawner. */
-export function wakeTarget(req: Request, config: Readonly<Config>, reserved: readonly string[]): string | null {
-  const isPersonName = (name: string) => USERNAME_RE.test(name) && !RESERVED_NAMES.has(name) && !reserved.includes(name);
-  if (config.routingMode === 'subdomain') {
-    const host = req.hostname.toLowerCase();
-    const suffix = `.${config.baseDomain}`;
-    if (!host.endsWith(suffix)) return null;
-    const name = host.slice(0, -suffix.length);
-    return isPersonName(name) ? name : null;
-  }
-  const segment = req.path.split('/')[1] ?? '';
-  return isPersonName(segment) && `/${segment}` !== config.basePath ? segment : null;
-}
-
 export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
   const { config } = deps;
   const limitOptions = {
@@ -59,7 +44,7 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
   const perName = rateLimit({ ...limitOptions, keyGenerator: (req) => `name:${String(req.res?.locals.wakeName)}`, handler: tooMany });
 
   return async (req, res, next) => {
-    const name = wakeTarget(req, config, deps.reserved);
+    const name = personOfRequest(config, req, deps.reserved);
     if (!name) return next();
     const user = await deps.users.findByUsername(name);
     res.set('Cache-Control', 'no-store');
@@ -70,7 +55,7 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
           title: 'No such service',
           name,
           nonce: setPageCsp(res),
-          signupUrl: `${spawnerOrigin(req, config)}${config.basePath}/signup`,
+          signupUrl: `${spawnerOrigin(req.protocol, req.host, config)}${config.basePath}/signup`,
         },
       };
       return next(new NotFound(`no account ${name}`, { publicMessage: `There is no service called ${name} here.`, page }));

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ContainerManager, ContainerStatus } from '../containers/manager.js';
 import type { Person } from '../containers/naming.js';
-import { serviceUrl } from '../containers/routing.js';
+import { serviceUrl } from '../addressing.js';
 import type { ActivityTracker } from '../lifecycle/activity.js';
 import type { WorkloadReason } from '../containers/events.js';
 

@@ -8,7 +8,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { tokenFor } from '../helpers/http.js';
 import { hostileText, nearlyValidEmail, nearlyValidName } from '../helpers/hostile.js';
 import { emailProblem, signupForm, usernameProblem } from '../../src/auth/validation.js';
-import { reservedNames } from '../../src/wiring.js';
+import { reservedNames } from '../../src/addressing.js';
 
 const BODY_LIMIT = 16 * 1024;
 let t: TestApp;

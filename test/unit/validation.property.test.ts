@@ -3,7 +3,8 @@
 // lowercase) is part of the path, since unicode lowercasing can turn a look-alike into ASCII.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { emailProblem, loginForm, signupForm, usernameProblem, RESERVED_NAMES } from '../../src/auth/validation.js';
+import { emailProblem, loginForm, signupForm, usernameProblem } from '../../src/auth/validation.js';
+import { RESERVED_NAMES } from '../../src/addressing.js';
 import { HOSTILE_PIECES, hostileText, nearlyValidEmail, nearlyValidName } from '../helpers/hostile.js';
 
 const rules = { reserved: ['spawner', 'hub'] };
