@@ -160,6 +160,15 @@ export class ServiceUnavailable extends AppError {
   }
 }
 
+/** A person's service did not answer the forwarded request, or answered something unusable. */
+export class ServiceUnreachable extends AppError {
+  override readonly status = 502;
+  override readonly code = 'service_unreachable';
+  protected override defaultMessage(): string {
+    return 'The service did not answer. Please reload.';
+  }
+}
+
 /** The Docker engine could not be reached or timed out. */
 export class DockerUnavailable extends AppError {
   override readonly status = 503;

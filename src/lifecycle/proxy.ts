@@ -2,7 +2,8 @@
 // (same method, body and headers, X-Forwarded-*, path prefix stripped in path mode). Used only in
 // the seconds between a wake and Traefik picking the route up, so no request lands on a 404.
 import { request as httpRequest } from 'node:http';
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { ServiceUnreachable } from '../errors.js';
 import type { ServiceAddress } from './readiness.js';
 
 const HOP_BY_HOP = new Set([
@@ -20,6 +21,7 @@ const HOP_BY_HOP = new Set([
 export function forwardToService(
   req: Request,
   res: Response,
+  next: NextFunction,
   address: ServiceAddress,
   options: { stripPrefix?: string; onUnreachable?: () => void },
 ): void {
@@ -46,7 +48,7 @@ export function forwardToService(
   if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
 
   const badGateway = () => {
-    if (!res.headersSent) res.status(502).type('text/plain').send('The service did not answer. Please reload.\n');
+    if (!res.headersSent) next(new ServiceUnreachable('no usable answer from the service'));
     else res.destroy();
   };
   const upstream = httpRequest({ host: address.host, port: address.port, method: req.method, path, headers }, (answer) => {

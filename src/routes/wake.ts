@@ -64,7 +64,7 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
     if (config.routingMode === 'path' && req.path === `/${name}`) return res.redirect(301, `/${name}/${queryOf(req)}`);
     const isEvents = req.path === WAKE_EVENTS_PATH || req.path === `/${name}${WAKE_EVENTS_PATH}`;
     const forward = (address: ServiceAddress) =>
-      forwardToService(req, res, address, {
+      forwardToService(req, res, next, address, {
         ...(config.routingMode === 'path' && config.stripPathPrefix ? { stripPrefix: `/${name}` } : {}),
         onUnreachable: () => deps.wake.forget(user.id),
       });

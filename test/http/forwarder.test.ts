@@ -6,6 +6,7 @@ import { createServer as createTcpServer, connect, type AddressInfo } from 'node
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forwardToService } from '../../src/lifecycle/proxy.js';
+import { errorHandler } from '../../src/middleware/errors.js';
 
 const servers: { close(): void }[] = [];
 afterEach(() => {
@@ -20,7 +21,8 @@ function listen<T extends Server | ReturnType<typeof createTcpServer>>(server: T
 /** A Spawner stand-in: forwards every request to the service at `port`, as the wake handler does. */
 async function forwarder(port: number): Promise<number> {
   const app = express();
-  app.use((req, res) => forwardToService(req, res, { host: '127.0.0.1', port }, {}));
+  app.use((req, res, next) => forwardToService(req, res, next, { host: '127.0.0.1', port }, {}));
+  app.use(errorHandler);
   return listen(createHttpServer(app));
 }
 
