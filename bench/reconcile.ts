@@ -18,11 +18,11 @@ import { since, summarize } from './lib/stats.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
-type ReconcileModule = typeof import('../src/reconcile.js');
+type ReconcileModule = typeof import('../src/lifecycle/reconcile.js');
 
 async function loadReconcile(): Promise<ReconcileModule | null> {
   try {
-    return await import('../src/reconcile.js');
+    return await import('../src/lifecycle/reconcile.js');
   } catch {
     return null;
   }

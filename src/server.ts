@@ -11,7 +11,7 @@ import { createDockerClient, DockerodeEngine } from './containers/docker/engine.
 import { resolveSessionSecret } from './secret.js';
 import { createServices, type Services } from './wiring.js';
 import { createApp } from './app.js';
-import { reconcileOnStart } from './reconcile.js';
+import { reconcileOnStart } from './lifecycle/reconcile.js';
 import { ensureNetwork } from './containers/docker/prepare.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;

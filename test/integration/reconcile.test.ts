@@ -8,7 +8,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestNetwork, dockerClient, TEST_RUN_LABEL } from '../helpers/docker.js';
 import { TEST_IMAGE } from '../helpers/testImage.js';
 import { createLogger } from '../../src/logger.js';
-import { reconcileContainers, reconcileOnStart, type ReconcileDeps } from '../../src/reconcile.js';
+import { reconcileContainers, reconcileOnStart, type ReconcileDeps } from '../../src/lifecycle/reconcile.js';
 
 const runId = inject('runId');
 const docker = dockerClient();

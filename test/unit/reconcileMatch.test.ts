@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import type { ManagedWorkload } from '../../src/containers/backend.js';
-import { matchWorkloads } from '../../src/reconcile.js';
+import { matchWorkloads } from '../../src/lifecycle/reconcile.js';
 
 const config = loadConfig({ BASE_DOMAIN: 'spawner.test' });
 const workload = (id: string, userId: number | null, username: string | null, name = `user-${username}-${userId}`): ManagedWorkload => ({

@@ -4,12 +4,12 @@
 // changed (a container recreated by hand, a restored backup). Containers whose account no longer
 // exists are reported, never removed: they may hold someone's work, and deleting is the
 // operator's decision.
-import type { Config } from './config.js';
-import type { Logger } from './logger.js';
-import type { Stores, UserStore } from './db/stores.js';
-import type { ManagedWorkload } from './containers/backend.js';
-import { containerName } from './containers/naming.js';
-import { DockerUnavailable } from './errors.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Stores, UserStore } from '../db/stores.js';
+import type { ManagedWorkload } from '../containers/backend.js';
+import { containerName } from '../containers/naming.js';
+import { DockerUnavailable } from '../errors.js';
 
 export interface OrphanContainer {
   name: string;
