@@ -6,7 +6,6 @@ import session from 'express-session';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
-import { csrfSync } from 'csrf-sync';
 import type { Config } from './config.js';
 import { projectRoot } from './paths.js';
 import type { Logger } from './logger.js';
@@ -19,6 +18,7 @@ import type { UserStore } from './db/stores.js';
 import { exposeFlash } from './middleware/flash.js';
 import { enforceSessionLifetime } from './middleware/auth.js';
 import { mountRoutes } from './routes/index.js';
+import { createCsrf } from './middleware/csrf.js';
 import { createRateLimits, type RateLimitStore } from './middleware/rateLimits.js';
 
 export const SESSION_COOKIE = 'spawner.sid';
@@ -124,13 +124,11 @@ export function createApp(deps: AppDeps): express.Express {
   spawner.push(deps.passport.initialize());
   spawner.push(deps.passport.session());
 
-  const { csrfSynchronisedProtection, generateToken } = csrfSync({
-    getTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
-  });
+  const csrf = createCsrf({ secret: deps.sessionSecret, cookiePath: base || '/' });
   spawner.push((req, res, next) => {
     res.locals.currentUser = req.user;
     // Every page may render a form (including a form re-rendered after a failed POST).
-    if (req.session) res.locals.csrfToken = generateToken(req);
+    res.locals.csrfToken = csrf.tokenFor(req, res);
     next();
   });
   spawner.push(exposeFlash);
@@ -140,6 +138,6 @@ export function createApp(deps: AppDeps): express.Express {
     ...(deps.rateLimitStoreFor ? { storeFor: deps.rateLimitStoreFor } : {}),
     accountOf: async (login) => (await deps.users.findByLogin(login))?.id,
   });
-  mountRoutes(app, { ...deps, pageMiddleware: spawner, csrf: csrfSynchronisedProtection, limits });
+  mountRoutes(app, { ...deps, pageMiddleware: spawner, csrf: csrf.protect, limits });
   return app;
 }

@@ -184,6 +184,8 @@ const schema = z.object({
   SESSION_MAX_AGE: unit('7d', parseDuration, 'a duration such as 7d'),
   RATE_LIMIT_LOGIN_PER_MINUTE: int(5, 1, 100_000),
   RATE_LIMIT_SIGNUP_PER_HOUR: int(20, 1, 100_000),
+  PASSWORD_CHECKS_AT_ONCE: int(8, 1, 1000),
+  MAX_CONCURRENT_WAKES: int(50, 1, 100_000),
 });
 
 export interface Config {
@@ -227,6 +229,8 @@ export interface Config {
   lifecycle: {
     sweepIntervalMs: number;
     wakeTimeoutMs: number;
+    /** Wakes in progress at once; more get 503 and Docker is not asked. */
+    maxConcurrentWakes: number;
     /** How long a wake holds the request before showing the starting page. */
     wakeHoldMs: number;
     wakeRateLimitPerMinute: number;
@@ -240,7 +244,12 @@ export interface Config {
   databasePath: string;
   bcryptCost: number;
   session: { idleTimeoutMs: number; maxAgeMs: number };
-  rateLimits: { loginPerMinute: number; signupPerHour: number };
+  rateLimits: {
+    loginPerMinute: number;
+    signupPerHour: number;
+    /** bcrypt work (logins, signups) in progress at once; more gets 429 at once instead of queueing. */
+    passwordChecksAtOnce: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -326,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       sweepIntervalMs: e.IDLE_SWEEP_INTERVAL,
       wakeTimeoutMs: e.WAKE_TIMEOUT,
       wakeHoldMs: e.WAKE_HOLD,
+      maxConcurrentWakes: e.MAX_CONCURRENT_WAKES,
       wakeRateLimitPerMinute: e.WAKE_RATE_LIMIT_PER_MINUTE,
       wakeIgnoreUserAgents: Object.freeze(e.WAKE_IGNORE_USER_AGENTS),
     },
@@ -339,7 +349,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     databasePath: e.DATABASE_PATH,
     bcryptCost: e.BCRYPT_COST,
     session: { idleTimeoutMs: e.SESSION_IDLE_TIMEOUT, maxAgeMs: e.SESSION_MAX_AGE },
-    rateLimits: { loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE, signupPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR },
+    rateLimits: {
+      loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
+      signupPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR,
+      passwordChecksAtOnce: e.PASSWORD_CHECKS_AT_ONCE,
+    },
   };
   return deepFreeze(config);
 }

@@ -9,6 +9,7 @@ export type RateLimitStore = Store;
 export interface RateLimitOptions {
   loginPerMinute: number;
   signupPerHour: number;
+  passwordChecksAtOnce: number;
   /** Builds a store per limiter (prefix distinguishes them); memory when absent. */
   storeFor?: (prefix: string) => Store;
   /** Resolves what was typed at login (name or e-mail) to an account id, so both share one budget. */
@@ -21,6 +22,27 @@ function tooMany(message: string): RequestHandler {
 }
 
 const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+
+/**
+ * At most `max` requests through at once; the next one is refused at once (429, Retry-After 1)
+ * rather than queued: bcrypt's work runs on libuv's four threads, and a queue there would grow
+ * without bound and delay every login behind it.
+ */
+export function atOnce(max: number, message: string): RequestHandler {
+  let inFlight = 0;
+  return (_req, res, next) => {
+    if (inFlight >= max) return next(new TooManyRequests(message, 1));
+    inFlight++;
+    let released = false;
+    const release = () => {
+      if (!released) inFlight--;
+      released = true;
+    };
+    res.once('finish', release);
+    res.once('close', release);
+    next();
+  };
+}
 
 export function createRateLimits(options: RateLimitOptions): { login: RequestHandler[]; signup: RequestHandler[] } {
   const common = { standardHeaders: 'draft-8' as const, legacyHeaders: false };
@@ -59,5 +81,7 @@ export function createRateLimits(options: RateLimitOptions): { login: RequestHan
     keyGenerator: clientIp,
     handler: tooMany('Too many new accounts from your address. Please try again later.'),
   });
-  return { login: [loginPerIp, loginPerAccount], signup: [signupPerIp] };
+  // One budget for all password work: logins and signups both hash or compare with bcrypt.
+  const passwordWork = atOnce(options.passwordChecksAtOnce, 'Many people are logging in right now. Please try again in a moment.');
+  return { login: [loginPerIp, loginPerAccount, passwordWork], signup: [signupPerIp, passwordWork] };
 }

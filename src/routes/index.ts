@@ -3,7 +3,8 @@
 //
 //   guards:  login = a logged-in session (GET redirects to the login page, other methods 401)
 //            csrf  = the form's token matches the session's (403 csrf_failed)
-//            loginLimit / signupLimit = failed logins per client and account, signups per client (429)
+//            loginLimit / signupLimit = failed logins per client and account, signups per client,
+//                    and password work at once (429); after csrf, so only real password checks count
 import express, { type Express, type RequestHandler } from 'express';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -63,9 +64,9 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
     routerFrom([
       route('GET', '/', [], auth.home),
       route('GET', '/signup', [], auth.showSignup),
-      route('POST', '/signup', [signupLimit, csrf], auth.signUp),
+      route('POST', '/signup', [csrf, signupLimit], auth.signUp),
       route('GET', '/login', [], auth.showLogin),
-      route('POST', '/login', [loginLimit, csrf], auth.logInWithPassword),
+      route('POST', '/login', [csrf, loginLimit], auth.logInWithPassword),
       route('POST', '/logout', [csrf], auth.logOut),
       route('GET', '/dashboard', [login], dashboard.dashboard),
       route('POST', '/container/restart', [login, csrf], dashboard.restart),

@@ -50,14 +50,36 @@ async function loggedIn(app: TestApp['app'], cookie: string, base = ''): Promise
  */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A session starts at login (looking at a page starts none): the login answer's session cookie. */
+async function loginCookie(
+  app: TestApp['app'],
+  username: string,
+  headers: Record<string, string> = {},
+  base = '',
+): Promise<SetCookie | undefined> {
+  const agent = request.agent(app);
+  const token = await tokenFor(agent, `${base}/login`);
+  const response = await agent
+    .post(`${base}/login`)
+    .set(headers)
+    .type('form')
+    .send({ _csrf: token, username, password: 'correct horse battery' });
+  return sessionCookie(response);
+}
+
 describe('attributes in subdomain mode', () => {
   let t: TestApp;
-  beforeAll(() => {
+  beforeAll(async () => {
     t = build();
+    await t.services.accounts.signUp({ username: 'cora', email: 'cora@example.com', password: 'correct horse battery' });
+  });
+
+  it('when a visitor only looks at the login page, then no session starts', async () => {
+    expect(sessionCookie(await request(t.app).get('/login'))).toBeUndefined();
   });
 
   it('when a session starts over plain HTTP, then the cookie is HttpOnly, SameSite=Lax, host-only, Path=/ and not Secure', async () => {
-    const cookie = sessionCookie(await request(t.app).get('/login'));
+    const cookie = await loginCookie(t.app, 'cora');
     expect(cookie).toBeDefined();
     expect(cookie!.attributes.has('httponly')).toBe(true);
     expect(cookie!.attributes.get('samesite')).toBe('Lax');
@@ -71,14 +93,15 @@ describe('attributes in subdomain mode', () => {
 
   it('when the request came over TLS through a trusted proxy (Traefik), then the cookie is Secure', async () => {
     // supertest connects from 127.0.0.1, which the default TRUST_PROXY trusts.
-    const cookie = sessionCookie(await request(t.app).get('/login').set('X-Forwarded-Proto', 'https'));
+    const cookie = await loginCookie(t.app, 'cora', { 'X-Forwarded-Proto': 'https' });
     expect(cookie!.attributes.has('secure')).toBe(true);
     expect(cookie!.attributes.has('httponly')).toBe(true);
   });
 
   it('when the same header comes from an address that is not a trusted proxy, then it is ignored', async () => {
     const untrusted = build({ TRUST_PROXY: '10.250.0.1', RATE_LIMIT_LOGIN_PER_MINUTE: '2' });
-    const cookie = sessionCookie(await request(untrusted.app).get('/login').set('X-Forwarded-Proto', 'https'));
+    await untrusted.services.accounts.signUp({ username: 'cora', email: 'cora@example.com', password: 'correct horse battery' });
+    const cookie = await loginCookie(untrusted.app, 'cora', { 'X-Forwarded-Proto': 'https' });
     expect(cookie!.attributes.has('secure')).toBe(false);
     // Neither can such a client pick its own address to slip past the per-address login limit.
     const agent = request.agent(untrusted.app);
@@ -104,20 +127,36 @@ describe('session ids', () => {
   });
 
   it('when a visitor logs in on a session id someone planted (fixation), then the planted id stays logged out and is gone', async () => {
-    const attacker = await request(t.app).get('/login');
-    const planted = sessionCookie(attacker)!.value;
-    const plantedId = decodeURIComponent(planted).slice(2).split('.')[0]!;
+    // Anonymous pages start no session (there is no anonymous id to steal or plant): the attacker
+    // can only plant an id of their own making, which the store has never seen.
+    const plantedId = 'planted-session-id-0123456789';
+    const planted = encodeURIComponent(`s:${plantedId}.${'A'.repeat(43)}`);
+    const page = await request(t.app).get('/login');
+    const csrfCookie = ([] as string[])
+      .concat(page.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('spawner.csrf='))!
+      .split(';')[0];
     const response = await request(t.app)
       .post('/login')
-      .set('Cookie', `spawner.sid=${planted}`)
+      .set('Cookie', `spawner.sid=${planted}; ${csrfCookie}`)
       .type('form')
-      .send({ _csrf: csrfFrom(attacker.text), username: 'fay', password: 'fay-password-1' });
+      .send({ _csrf: csrfFrom(page.text), username: 'fay', password: 'fay-password-1' });
     expectRedirect(response, '/dashboard');
     const issued = sessionCookie(response)!.value;
     expect(issued).not.toBe(planted);
     expect(await loggedIn(t.app, issued)).toBe(true);
     expect(await loggedIn(t.app, planted)).toBe(false);
     expect(t.database.sqlite.prepare('SELECT sid FROM sessions WHERE sid = ?').get(plantedId)).toBeUndefined();
+  });
+
+  it('when 1,000 cookieless GETs arrive (pages, 404s), then no session row is written', async () => {
+    const count = () => (t.database.sqlite.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+    const before = count();
+    const paths = ['/login', '/signup', '/', '/no/such/page'];
+    for (let i = 0; i < 1000; i += 50) {
+      await Promise.all(paths.flatMap((p) => Array.from({ length: 50 / paths.length + 1 }, () => request(t.app).get(p))).slice(0, 50));
+    }
+    expect(count()).toBe(before);
   });
 
   it('when a person logs out, then replaying the old cookie does not log anyone in', async () => {
@@ -231,7 +270,8 @@ describe('path mode: Spawner lives under /hub and its cookie stays there', () =>
   });
 
   it('when the session cookie is set, then its Path is /hub, so browsers never send it to /<name>/', async () => {
-    const cookie = sessionCookie(await request(t.app).get('/hub/login'));
+    await t.services.accounts.signUp({ username: 'pia', email: 'pia@example.com', password: 'correct horse battery' });
+    const cookie = await loginCookie(t.app, 'pia', {}, '/hub');
     expect(cookie!.attributes.get('path')).toBe('/hub');
     expect(cookie!.attributes.has('domain')).toBe(false);
     const path = cookie!.attributes.get('path')!;
