@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
 import type { AccountService } from './auth/accounts.js';
 import type { PassportInstance } from './auth/passport.js';
 import type { WorkspaceService } from './services/workspace.js';
+import type { AccountDeletion } from './services/accountDeletion.js';
 import type { HealthService } from './services/health.js';
 import type { WakeService } from './lifecycle/wake.js';
 import type { UserStore } from './db/stores.js';
@@ -31,6 +32,7 @@ export interface AppDeps {
   passport: PassportInstance;
   accounts: AccountService;
   workspace: WorkspaceService;
+  accountDeletion: AccountDeletion;
   health: HealthService;
   wake: WakeService;
   users: UserStore;

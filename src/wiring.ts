@@ -16,6 +16,7 @@ import { AccountService } from './auth/accounts.js';
 import { createPassport } from './auth/passport.js';
 import { ContainerManager } from './containers/manager.js';
 import { WorkspaceService } from './services/workspace.js';
+import { AccountDeletion } from './services/accountDeletion.js';
 import { HealthService } from './services/health.js';
 import { version } from './version.js';
 import { ActivityTracker } from './lifecycle/activity.js';
@@ -70,12 +71,14 @@ export function createServices(parts: {
     users,
     containers,
     workspace: new WorkspaceService(containers, activity, config, logger),
+    accountDeletion: new AccountDeletion(accounts, containers, users, logger),
     wake: new WakeService(
       containers,
       new Readiness(backend),
       activity,
       logger.child({ component: 'wake' }),
       config.lifecycle.wakeTimeoutMs,
+      config.lifecycle.maxConcurrentWakes,
     ),
     reservedNames: reservedNames(config),
     activity,

@@ -10,7 +10,7 @@ import type { Person } from './naming.js';
 export type WorkloadEventType = 'created' | 'started' | 'stopping' | 'stopped' | 'paused' | 'unpaused' | 'removed' | 'failed';
 
 /** Why the manager acted, where the caller said. */
-export type WorkloadReason = 'login' | 'start' | 'wake' | 'restart' | 'idle' | 'delete' | 'admin' | 'recreate';
+export type WorkloadReason = 'login' | 'start' | 'wake' | 'restart' | 'idle' | 'delete' | 'admin' | 'recreate' | 'orphan';
 
 export interface WorkloadEvent {
   type: WorkloadEventType;

@@ -38,6 +38,8 @@ function publicStatus(status: WorkloadStatus): ContainerStatus {
 
 export class ContainerManager {
   private readonly queues = new Map<number, QueueEntry>();
+  /** People whose account is being deleted (see retire). */
+  private readonly retired = new Set<number>();
 
   constructor(
     private readonly backend: ContainerBackend,
@@ -93,6 +95,27 @@ export class ContainerManager {
     return this.plans.planFor(person);
   }
 
+  /**
+   * Removes the person's workload and data for good, for account deletion: from the moment it is
+   * called nothing starts for this person again, so a wake queued behind the removal cannot bring
+   * a new, routed container back. If the removal fails the person may try again.
+   */
+  async retire(person: Person): Promise<void> {
+    this.retired.add(person.id);
+    try {
+      await this.remove(person, { data: true, reason: 'delete' });
+    } catch (error) {
+      this.retired.delete(person.id);
+      throw error;
+    }
+  }
+
+  private refuseRetired(person: Person): void {
+    if (this.retired.has(person.id)) {
+      throw new ContainerError(`account ${person.username} is being deleted`, 'This account is being deleted.');
+    }
+  }
+
   /** Reuse running, unpause paused, start stopped, create missing. Idempotent. */
   ensureRunning(person: Person, reason?: WorkloadReason): Promise<ContainerStatus> {
     return this.serialize(person, 'ensure', () => this.doEnsureRunning(person, reason));
@@ -100,6 +123,7 @@ export class ContainerManager {
 
   restart(person: Person, reason: WorkloadReason = 'restart'): Promise<ContainerStatus> {
     return this.serialize(person, 'restart', async () => {
+      this.refuseRetired(person);
       const name = this.nameFor(person);
       const info = await this.backend.inspect(name);
       if (info.phase === 'missing') return this.doEnsureRunning(person, reason);
@@ -151,6 +175,20 @@ export class ContainerManager {
       await this.backend.remove(plan.name, options.data ? { volume: plan.volume } : {});
       this.tell('removed', person, options.reason, { withData: options.data });
       await this.recorder.recordContainer(person.id, { id: null, name: null });
+    });
+  }
+
+  /**
+   * Removes a workload whose account no longer exists (a wake that raced an account deletion, a
+   * database restored from an older backup). The data volume stays: deleting data is the
+   * operator's decision.
+   */
+  removeOrphan(workload: { userId: number; username: string; name: string }): Promise<void> {
+    const person = { id: workload.userId, username: workload.username };
+    return this.serialize(person, 'remove-orphan', async () => {
+      this.tell('stopping', person, 'orphan');
+      await this.backend.remove(workload.name, {});
+      this.tell('removed', person, 'orphan', { withData: false });
     });
   }
 
@@ -218,6 +256,7 @@ export class ContainerManager {
   }
 
   private async doEnsureRunning(person: Person, reason: WorkloadReason | undefined): Promise<ContainerStatus> {
+    this.refuseRetired(person);
     const name = this.nameFor(person);
     let info = await this.backend.inspect(name);
     if ((info.phase === 'created' || info.phase === 'exited') && (await this.isOutdated(info, person))) {

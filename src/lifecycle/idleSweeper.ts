@@ -41,6 +41,8 @@ export interface SweepReport {
   stopped: string[];
   paused: string[];
   keptByConnections: string[];
+  /** This Spawner's workloads whose account is gone, removed (their volumes stay). */
+  removedOrphans: string[];
   skipped?: string;
 }
 
@@ -66,8 +68,9 @@ export class IdleSweeper {
     this.now = deps.now ?? Date.now;
   }
 
+  /** Runs even with idle shutdown off: orphans are removed either way. */
   start(): void {
-    if (!this.deps.enabled || this.timer) return;
+    if (this.timer) return;
     this.timer = setInterval(
       () => void this.sweep().catch((error: unknown) => this.deps.logger.error({ err: error }, 'idle sweep failed')),
       this.deps.intervalMs,
@@ -90,7 +93,7 @@ export class IdleSweeper {
 
   private async doSweep(): Promise<SweepReport> {
     const { containers, activity, logger } = this.deps;
-    const report: SweepReport = { checked: 0, stopped: [], paused: [], keptByConnections: [] };
+    const report: SweepReport = { checked: 0, stopped: [], paused: [], keptByConnections: [], removedOrphans: [] };
     const now = this.now();
     let counts: Map<string, number> | undefined;
     if (this.deps.metrics) {
@@ -106,8 +109,18 @@ export class IdleSweeper {
     // One query for everyone instead of one per container: the sweep must not stall the server.
     const users = new Map((await this.deps.users.all()).map((u) => [u.id, u]));
     const candidates: Candidate[] = [];
+    const orphans: (ManagedWorkload & { userId: number; username: string })[] = [];
     for (const workload of managed) {
       const { userId, name, state } = workload;
+      if (
+        userId !== null &&
+        workload.username &&
+        !users.has(userId) &&
+        containers.nameFor({ id: userId, username: workload.username }) === name
+      ) {
+        orphans.push({ ...workload, userId, username: workload.username });
+        continue;
+      }
       if (userId === null || (state !== 'running' && state !== 'paused')) continue;
       if (counts) {
         const count = counts.get(name) ?? 0;
@@ -129,6 +142,16 @@ export class IdleSweeper {
       const idle = now - last;
       const stage = idleStage(idle, (await containers.plan(user)).idle, state, containers.capabilities.pause);
       if (stage) candidates.push({ workload, user, idle, stage });
+    }
+    // Nothing may keep running (and routed) for an account that is gone: the list was read before
+    // the accounts, so every workload listed had its account by then, if it had one at all.
+    for (const orphan of orphans) {
+      await containers.removeOrphan(orphan);
+      report.removedOrphans.push(orphan.name);
+      logger.warn(
+        { container: orphan.name, userId: orphan.userId },
+        'removed the container of an account that no longer exists (its data volume stays)',
+      );
     }
     // A few at a time: when many people leave at once, one slow container must not hold up the rest.
     for (let i = 0; i < candidates.length; i += PROBE_CONCURRENCY) {

@@ -7,7 +7,10 @@ import type { Person } from '../containers/naming.js';
 import type { ActivityTracker } from './activity.js';
 import { NotReady, type Readiness, type ServiceAddress } from './readiness.js';
 
-export type WakeResult = { ok: true; address: ServiceAddress } | { ok: false; reason: string };
+export type WakeResult = { ok: true; address: ServiceAddress } | { ok: false; reason: string; busy?: true };
+
+/** What a wake refused for capacity says; the route answers 503 too_many_wakes. */
+const BUSY: WakeResult = { ok: false, busy: true, reason: 'Many services are starting right now. Please try again in a few seconds.' };
 
 /** What a wake request gets, from what the wake achieved within the hold (null: not done yet). */
 export type WakeAnswer = 'forward' | 'starting-page' | 'hold-on' | 'unavailable';
@@ -35,6 +38,8 @@ export class WakeService {
     private readonly activity: ActivityTracker,
     private readonly logger: Logger,
     private readonly timeoutMs: number,
+    /** Wakes in progress at once (MAX_CONCURRENT_WAKES); beyond it nothing is asked of the backend. */
+    private readonly maxConcurrent: number = Number.POSITIVE_INFINITY,
   ) {
     // A stopping, restarting, paused or removed workload's address is no longer the service's.
     containers.events.on('stopping', (event) => this.forget(event.person.id));
@@ -54,8 +59,9 @@ export class WakeService {
 
   /** Starts the person's workload if needed and resolves when its service answers (or why not). */
   wake(person: Person): Promise<WakeResult> {
-    this.activity.touch(person.id);
     let pending = this.inFlight.get(person.id);
+    if (!pending && this.inFlight.size >= this.maxConcurrent) return Promise.resolve(BUSY);
+    this.activity.touch(person.id);
     if (!pending) {
       pending = this.doWake(person).finally(() => this.inFlight.delete(person.id));
       this.inFlight.set(person.id, pending);

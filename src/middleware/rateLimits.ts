@@ -44,7 +44,11 @@ export function atOnce(max: number, message: string): RequestHandler {
   };
 }
 
-export function createRateLimits(options: RateLimitOptions): { login: RequestHandler[]; signup: RequestHandler[] } {
+export function createRateLimits(options: RateLimitOptions): {
+  login: RequestHandler[];
+  signup: RequestHandler[];
+  passwordWork: RequestHandler;
+} {
   const common = { standardHeaders: 'draft-8' as const, legacyHeaders: false };
   const store = (prefix: string) => (options.storeFor ? { store: options.storeFor(prefix) } : {});
   const loginMessage = 'Too many failed logins. Please wait a minute and try again.';
@@ -83,5 +87,5 @@ export function createRateLimits(options: RateLimitOptions): { login: RequestHan
   });
   // One budget for all password work: logins and signups both hash or compare with bcrypt.
   const passwordWork = atOnce(options.passwordChecksAtOnce, 'Many people are logging in right now. Please try again in a moment.');
-  return { login: [loginPerIp, loginPerAccount, passwordWork], signup: [signupPerIp, passwordWork] };
+  return { login: [loginPerIp, loginPerAccount, passwordWork], signup: [signupPerIp, passwordWork], passwordWork };
 }

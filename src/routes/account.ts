@@ -1,13 +1,12 @@
-// Deleting one's own account: a confirmed POST that removes the container, the data volume and
-// the account, then ends the session. Typing the username is the confirmation.
+// Deleting one's own account: a POST confirmed twice, by typing the username and by the password
+// (re-authentication), that removes the container, the data volume and the account, then ends the
+// session (URL and guards: routes/index.ts).
 import type { RequestHandler } from 'express';
-import type { UserStore } from '../db/stores.js';
 import { flash } from '../middleware/flash.js';
-import type { WorkspaceService } from '../services/workspace.js';
+import type { AccountDeletion } from '../services/accountDeletion.js';
 
 export interface AccountHandlerDeps {
-  workspace: WorkspaceService;
-  users: Pick<UserStore, 'delete'>;
+  accountDeletion: AccountDeletion;
   base: string;
 }
 
@@ -15,16 +14,14 @@ export function accountHandlers(deps: AccountHandlerDeps) {
   const { base } = deps;
 
   const deleteAccount: RequestHandler = async (req, res, next) => {
-    const { id, username } = req.user!;
+    const { username } = req.user!;
     const typed = typeof req.body?.confirm === 'string' ? req.body.confirm.trim().toLowerCase() : '';
     if (typed !== username) {
       flash(req, 'error', `To delete your account, type your username (${username}) into the box.`);
       return res.redirect(303, `${base}/dashboard`);
     }
-    // Docker first: if it fails, the account stays and the person can try again.
-    await deps.workspace.deleteEverything(req.user!);
-    await deps.users.delete(id);
-    req.log.info({ userId: id, user: username }, 'account deleted');
+    const password = typeof req.body?.password === 'string' ? req.body.password : '';
+    await deps.accountDeletion.deleteAccount(req.user!, password);
     req.logout((error) => {
       if (error) return next(error);
       req.session.destroy(() => {

@@ -5,6 +5,7 @@
 //            csrf  = the form's token matches the session's (403 csrf_failed)
 //            loginLimit / signupLimit = failed logins per client and account, signups per client,
 //                    and password work at once (429); after csrf, so only real password checks count
+//            passwordWork = bcrypt work in progress at once (429 beyond), for other password forms
 import express, { type Express, type RequestHandler } from 'express';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -15,6 +16,7 @@ import type { UserStore } from '../db/stores.js';
 import type { HealthService } from '../services/health.js';
 import type { WakeService } from '../lifecycle/wake.js';
 import type { WorkspaceService } from '../services/workspace.js';
+import type { AccountDeletion } from '../services/accountDeletion.js';
 import { requireLogin } from '../middleware/auth.js';
 import { errorHandler, notFound } from '../middleware/errors.js';
 import { accountHandlers } from './account.js';
@@ -28,6 +30,7 @@ export interface RouteDeps {
   config: Readonly<Config>;
   accounts: AccountService;
   workspace: WorkspaceService;
+  accountDeletion: AccountDeletion;
   passport: PassportInstance;
   health: HealthService;
   wake: WakeService;
@@ -36,7 +39,7 @@ export interface RouteDeps {
   /** Session, passport, CSRF token and flash messages, for Spawner's own pages. */
   pageMiddleware: readonly RequestHandler[];
   csrf: RequestHandler;
-  limits: { login: RequestHandler[]; signup: RequestHandler[] };
+  limits: { login: RequestHandler[]; signup: RequestHandler[]; passwordWork: RequestHandler };
 }
 
 export function mountRoutes(app: Express, deps: RouteDeps): void {
@@ -46,7 +49,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   const account = accountHandlers({ ...deps, base });
   const login = requireLogin(`${base}/login`);
   const { csrf } = deps;
-  const { login: loginLimit, signup: signupLimit } = deps.limits;
+  const { login: loginLimit, signup: signupLimit, passwordWork } = deps.limits;
 
   // 1. Any request for a person's service (alice.<domain>, or <domain>/alice/… in path mode):
   //    it reaches Spawner only through Traefik's fallback route, i.e. while the service sleeps.
@@ -72,7 +75,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       route('POST', '/container/restart', [login, csrf], dashboard.restart),
       route('POST', '/container/start', [login, csrf], dashboard.start),
       route('POST', '/container/keep-alive', [login, csrf], dashboard.keepAlive),
-      route('POST', '/account/delete', [login, csrf], account.deleteAccount),
+      route('POST', '/account/delete', [login, csrf, passwordWork], account.deleteAccount),
     ]),
   );
   if (base) {

@@ -99,7 +99,11 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
               // Programs wait for the service; then their request goes through with method and body.
               const result = answer === 'hold-on' ? await waking : quick!;
               if (result.ok) return forward(result.address);
-              return next(new ServiceUnavailable('wake_failed', result.reason, 10));
+              return next(
+                result.busy
+                  ? new ServiceUnavailable('too_many_wakes', result.reason, 5)
+                  : new ServiceUnavailable('wake_failed', result.reason, 10),
+              );
             })().catch(next);
           }),
     );

@@ -61,12 +61,6 @@ export class WorkspaceService {
     return view;
   }
 
-  /** Deletes the container and the data volume; the caller then deletes the account row. */
-  async deleteEverything(person: Person): Promise<void> {
-    // The activity tracker forgets the person when it hears of the removal (events.ts).
-    await this.containers.remove(person, { data: true, reason: 'delete' });
-  }
-
   private async attempt(person: Person, operation: () => Promise<ContainerStatus>, verb: string): Promise<Outcome> {
     try {
       return { status: await operation() };

@@ -1,5 +1,7 @@
 // A person's data lives in a named volume: it survives restart, stop, removal and re-creation of
-// the container, and goes only with the account (a confirmed POST).
+// the container, and goes only with the account (a POST confirmed by the username and the
+// password); a wake racing the deletion leaves nothing behind, and the sweep removes what an
+// account that is gone still has running.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import request from 'supertest';
@@ -58,7 +60,10 @@ describe('the data volume', () => {
     const { name } = await containerOf(t, 'leaver');
     expect((await execIn(name, ['sh', '-c', 'echo bye > /data/x'])).exitCode).toBe(0);
     const token = csrfFrom((await agent.get('/dashboard')).text);
-    expectRedirect(await agent.post('/account/delete').type('form').send({ _csrf: token, confirm: 'leaver' }), '/login?deleted=1');
+    expectRedirect(
+      await agent.post('/account/delete').type('form').send({ _csrf: token, confirm: 'leaver', password: 'correct horse battery' }),
+      '/login?deleted=1',
+    );
     expect(await t.services.users.findByUsername('leaver')).toBeUndefined();
     await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
     await expect(docker.getVolume(`${name}-data`).inspect()).rejects.toMatchObject({ statusCode: 404 });
@@ -69,5 +74,70 @@ describe('the data volume', () => {
     expectRedirect(await signUp(again, { username: 'leaver', email: 'leaver2@example.com' }), '/dashboard');
     const listing = await execIn((await containerOf(t, 'leaver')).name, ['sh', '-c', 'ls /data']);
     expect(listing.stdout.trim() + listing.stderr).toBe('');
+  });
+
+  it('when the password is wrong or missing, then 403 and nothing is deleted', async () => {
+    const agent = request.agent(t.app);
+    expectRedirect(await signUp(agent, { username: 'wary' }), '/dashboard');
+    const { name } = await containerOf(t, 'wary');
+    const token = csrfFrom((await agent.get('/dashboard')).text);
+    for (const password of [undefined, '', 'not-my-password']) {
+      const refused = await agent
+        .post('/account/delete')
+        .type('form')
+        .send({ _csrf: token, confirm: 'wary', ...(password === undefined ? {} : { password }) });
+      expect(refused.status).toBe(403);
+      expect(refused.text).toContain('Nothing was deleted');
+    }
+    expect(await t.services.users.findByUsername('wary')).toBeDefined();
+    expect((await docker.getContainer(name).inspect()).State.Running).toBe(true);
+    await docker.getVolume(`${name}-data`).inspect();
+  });
+
+  it('when 20 wakes arrive while the account is being deleted, then no container or volume of it is left', async () => {
+    const agent = request.agent(t.app);
+    expectRedirect(await signUp(agent, { username: 'racer' }), '/dashboard');
+    const { user, name } = await containerOf(t, 'racer');
+    await t.services.containers.stop(user);
+    const token = csrfFrom((await agent.get('/dashboard')).text);
+    const wake = () =>
+      request(t.app)
+        .get('/')
+        .set('Host', `racer.${t.config.baseDomain}`)
+        .set('User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0')
+        .set('Accept', 'text/html')
+        .then((r) => r.status);
+    const deletion = agent.post('/account/delete').type('form').send({ _csrf: token, confirm: 'racer', password: 'correct horse battery' });
+    const statuses = await Promise.all([
+      ...Array.from({ length: 10 }, wake),
+      deletion.then((r) => r.status),
+      ...Array.from({ length: 10 }, wake),
+    ]);
+    expect(statuses[10]).toBe(303);
+    const left = await docker.listContainers({ all: true, filters: { label: [`spawner.user_id=${user.id}`, `spawner.username=racer`] } });
+    expect(left.filter((c) => c.Names.includes(`/${name}`))).toEqual([]);
+    await expect(docker.getVolume(`${name}-data`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('when a wake is queued behind the removal of a deleted account, then it is refused and starts nothing', async () => {
+    expectRedirect(await signUp(request.agent(t.app), { username: 'latecomer' }), '/dashboard');
+    const { user, name } = await containerOf(t, 'latecomer');
+    // The wake arrives just after the deletion began: its start waits behind the removal.
+    const removal = t.services.containers.retire(user);
+    const wake = t.services.containers.ensureRunning(user, 'wake');
+    await removal;
+    await expect(wake).rejects.toThrow(/being deleted/);
+    await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getVolume(`${name}-data`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('when a container is left running for an account that no longer exists, then the sweep removes it and keeps its volume', async () => {
+    expectRedirect(await signUp(request.agent(t.app), { username: 'ghost' }), '/dashboard');
+    const { user, name } = await containerOf(t, 'ghost');
+    await t.services.users.delete(user.id); // as a restored older backup would have it
+    const report = await t.services.sweeper.sweep();
+    expect(report.removedOrphans).toEqual([name]);
+    await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await docker.getVolume(`${name}-data`).inspect();
   });
 });

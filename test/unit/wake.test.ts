@@ -24,9 +24,9 @@ describe('holdOrPage', () => {
   });
 });
 
-function wakeSetup() {
+function wakeSetup(maxConcurrent?: number) {
   const setup = fakeManager();
-  const wake = new WakeService(setup.containers, new Readiness(setup.backend), new ActivityTracker(), setup.logger, 2_000);
+  const wake = new WakeService(setup.containers, new Readiness(setup.backend), new ActivityTracker(), setup.logger, 2_000, maxConcurrent);
   /** What the route does: race the wake against the hold, then decide. */
   const answer = async (holdMs: number, browser: boolean) => {
     const waking = wake.wake(alice);
@@ -73,5 +73,19 @@ describe('waking on the in-memory backend', () => {
     expect(w.wake.recentAddress(alice)).toBeDefined();
     await w.containers.stop(alice, 'idle');
     expect(w.wake.recentAddress(alice)).toBeUndefined();
+  });
+
+  it('when MAX_CONCURRENT_WAKES wakes are in progress, then another person’s wake is refused at once and the backend is not asked', async () => {
+    const w = wakeSetup(1);
+    w.backend.delay('start', 200);
+    const bob = { id: 8, username: 'bob' };
+    const first = w.wake.wake(alice);
+    const callsBefore = w.backend.calls.length;
+    expect(await w.wake.wake(bob)).toMatchObject({ ok: false, busy: true });
+    expect(w.backend.calls.slice(callsBefore).filter((c) => c.includes('bob'))).toEqual([]);
+    // Alice's own repeated requests share her wake; once it is done, Bob may wake.
+    expect(w.wake.wake(alice)).toBe(first);
+    expect((await first).ok).toBe(true);
+    expect((await w.wake.wake(bob)).ok).toBe(true);
   });
 });
