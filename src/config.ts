@@ -184,7 +184,7 @@ const schema = z.object({
   SESSION_MAX_AGE: unit('7d', parseDuration, 'a duration such as 7d'),
   RATE_LIMIT_LOGIN_PER_MINUTE: int(5, 1, 100_000),
   RATE_LIMIT_SIGNUP_PER_HOUR: int(20, 1, 100_000),
-  PASSWORD_CHECKS_AT_ONCE: int(8, 1, 1000),
+  PASSWORD_CHECKS_AT_ONCE: int(32, 1, 1000),
   MAX_CONCURRENT_WAKES: int(50, 1, 100_000),
 });
 
