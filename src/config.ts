@@ -184,6 +184,14 @@ const schema = z.object({
   SESSION_MAX_AGE: unit('7d', parseDuration, 'a duration such as 7d'),
   RATE_LIMIT_LOGIN_PER_MINUTE: int(5, 1, 100_000),
   RATE_LIMIT_SIGNUP_PER_HOUR: int(20, 1, 100_000),
+  SERVICE_ACCESS: z.enum(['owner', 'public']).default('owner'),
+  ADMINS_REACH_SERVICES: bool(false),
+  // Empty means the default: there is no switch that turns the check off (SERVICE_ACCESS=public does that per service).
+  TRAEFIK_AUTH_MIDDLEWARE: pattern(
+    'spawner-auth@docker',
+    /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}(@[a-z0-9]+)?$/,
+    'a Traefik middleware name such as spawner-auth@docker',
+  ),
 });
 
 export interface Config {
@@ -241,6 +249,15 @@ export interface Config {
   bcryptCost: number;
   session: { idleTimeoutMs: number; maxAgeMs: number };
   rateLimits: { loginPerMinute: number; signupPerHour: number };
+  access: {
+    /** New accounts' service visibility. */
+    defaultVisibility: 'owner' | 'public';
+    adminsReachServices: boolean;
+    /** The forwardAuth middleware on people's routers. */
+    traefikMiddleware: string;
+    /** How long an access cookie lives (the session's idle timeout). */
+    cookieTtlMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -340,6 +357,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     bcryptCost: e.BCRYPT_COST,
     session: { idleTimeoutMs: e.SESSION_IDLE_TIMEOUT, maxAgeMs: e.SESSION_MAX_AGE },
     rateLimits: { loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE, signupPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR },
+    access: {
+      defaultVisibility: e.SERVICE_ACCESS,
+      adminsReachServices: e.ADMINS_REACH_SERVICES,
+      traefikMiddleware: e.TRAEFIK_AUTH_MIDDLEWARE,
+      cookieTtlMs: e.SESSION_IDLE_TIMEOUT,
+    },
   };
   return deepFreeze(config);
 }

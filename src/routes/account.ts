@@ -4,9 +4,11 @@ import type { RequestHandler } from 'express';
 import type { UserStore } from '../db/stores.js';
 import { flash } from '../middleware/flash.js';
 import type { WorkspaceService } from '../services/workspace.js';
+import type { AccessService } from '../services/access.js';
 
 export interface AccountHandlerDeps {
   workspace: WorkspaceService;
+  access: Pick<AccessService, 'forget'>;
   users: Pick<UserStore, 'delete'>;
   base: string;
 }
@@ -24,6 +26,7 @@ export function accountHandlers(deps: AccountHandlerDeps) {
     // Docker first: if it fails, the account stays and the person can try again.
     await deps.workspace.deleteEverything(req.user!);
     await deps.users.delete(id);
+    deps.access.forget(id);
     req.log.info({ userId: id, user: username }, 'account deleted');
     req.logout((error) => {
       if (error) return next(error);
