@@ -34,7 +34,9 @@ const reaches = async (s: RunningSpawner, username: string, host: string, path: 
   );
 
 beforeAll(async () => {
-  both = await startBothModes(runId, 'routing', { domains: { sub: SUB, path: PATH } });
+  // Public services: this file is about routing; who may go in is access.test.ts's (the check
+  // still runs on every request here, through the compose labels' forwardAuth).
+  both = await startBothModes(runId, 'routing', { domains: { sub: SUB, path: PATH }, spawnerEnv: { SERVICE_ACCESS: 'public' } });
   ({ traefik, sub, path, subLabels, network } = both);
 });
 
@@ -58,8 +60,9 @@ describe('subdomain mode', () => {
     expect(bob.text).not.toContain('alice');
 
     const nobody = await viaTraefik(traefik, `nobody.${SUB}`, '/', { headers: BROWSER_HEADERS });
-    expect(nobody.status).toBe(404);
-    expect(nobody.text).toContain('No service called “nobody”');
+    // A name nobody has looks like a service that is not public: off to log in (no name probing).
+    expect(nobody.status).toBe(302);
+    expect(nobody.headers.location).toContain(`/authorize?next=${encodeURIComponent(`http://nobody.${SUB}`)}`);
     expect(personOn(nobody.text)).toBeUndefined();
 
     const { name: aliceContainer } = await containerOf(sub, 'alice');
