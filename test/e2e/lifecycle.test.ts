@@ -253,11 +253,10 @@ describe('wake-on-request, subdomain mode', () => {
     expect(await isRunning(name)).toBe(false);
   });
 
-  it('when the name belongs to nobody, then a clear 404 page answers', async () => {
+  it('when the name belongs to nobody, then a stranger is sent to log in, as for any service not public (no name probing)', async () => {
     const response = await viaTraefik(traefik, `nobody-here.${SUB}`, '/', { headers: BROWSER });
-    expect(response.status).toBe(404);
-    expect(response.text).toContain('No service called');
-    expect(response.text).toContain('nobody-here');
+    expect(response.status).toBe(302);
+    expect(response.headers.location).toBe(`http://spawner.${SUB}/authorize?next=${encodeURIComponent(`http://nobody-here.${SUB}/`)}`);
   });
 });
 

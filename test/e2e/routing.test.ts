@@ -128,7 +128,8 @@ describe('path mode', () => {
     expect(seen.get(`${aliceContainer}@docker`)).toMatchObject({
       rule: `Host(\`${PATH}\`) && (Path(\`/alice\`) || PathPrefix(\`/alice/\`))`,
       priority: 100,
-      middlewares: [`${aliceContainer}-slash@docker`, `${aliceContainer}-strip@docker`],
+      // The access check between the slash redirect and the prefix strip.
+      middlewares: [`${aliceContainer}-slash@docker`, 'spawner-auth-path@file', `${aliceContainer}-strip@docker`],
     });
   });
 
