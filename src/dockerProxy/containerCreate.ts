@@ -170,11 +170,6 @@ export function checkContainerCreate(body: Json, name: string, rules: CreateRule
   if (!isObject(body)) throw new Refusal('the body must be a JSON object');
   onlyKeys(body, BODY_FIELDS, 'container create');
   if (!name.startsWith(`${rules.namePrefix}-`)) throw new Refusal(`container names must start with ${rules.namePrefix}-`);
-  if (typeof body.Image !== 'string' || body.Image === '') throw new Refusal('Image must be named');
-  const labels = stringMap(body.Labels, 'Labels');
-  if (labels[MANAGED_LABEL] !== 'true' && labels[NUDGE_LABEL] !== 'true') throw new Refusal(`the label ${MANAGED_LABEL}=true is required`);
-  stringList(body.Env, 'Env');
-  checkUser(body);
   const host = objectAt(body.HostConfig, 'HostConfig');
   for (const [field, value] of Object.entries(host)) {
     const rule = HOST_CONFIG_RULES[field];
@@ -185,5 +180,10 @@ export function checkContainerCreate(body: Json, name: string, rules: CreateRule
   for (const field of ['Memory', 'PidsLimit', 'CapDrop', 'SecurityOpt'] as const) {
     if (host[field] === undefined) HOST_CONFIG_RULES[field]?.(undefined, rules);
   }
+  if (typeof body.Image !== 'string' || body.Image === '') throw new Refusal('Image must be named');
+  const labels = stringMap(body.Labels, 'Labels');
+  if (labels[MANAGED_LABEL] !== 'true' && labels[NUDGE_LABEL] !== 'true') throw new Refusal(`the label ${MANAGED_LABEL}=true is required`);
+  stringList(body.Env, 'Env');
+  checkUser(body);
   checkNetworking(body, labels);
 }

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // Entry point of Spawner's Docker API proxy (`node dist/src/dockerProxy/main.js`, the compose
 // file's socket-proxy profile): reads its settings, listens on TCP and speaks to the Docker socket.
 // It is its own process so that the socket lives only here, never in Spawner's container.
