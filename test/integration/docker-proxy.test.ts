@@ -252,6 +252,11 @@ describe('hostile requests through the proxy', () => {
     expect((await ask('POST', '/build')).status).toBe(403);
     expect((await ask('POST', '/images/create?fromImage=alpine')).status).toBe(403);
     expect((await ask('GET', '/containers/json')).status).toBe(200);
+    // Bodies: not JSON, or larger than the cap, are a 400 before anything reaches Docker.
+    expect((await ask('POST', `/containers/create?name=${prefix}-junk-1`, Buffer.from('{"Image": '))).status).toBe(400);
+    const huge = hardenedCreate({ ExtraHosts: Array.from({ length: 100_000 }, (_, i) => `h${i}:127.0.0.1`) });
+    expect((await ask('POST', `/containers/create?name=${prefix}-junk-2`, huge)).status).toBe(400);
+    expect(await containersNamed(`${prefix}-junk-`)).toEqual([]);
     expect(refusals.find((r) => r.path === '/info')).toMatchObject({ method: 'GET', reason: expect.stringMatching(/not an API call/) });
   });
 
