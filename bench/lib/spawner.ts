@@ -59,7 +59,10 @@ export class SpawnerProcess implements Stoppable {
   ) {
     this.what = `spawner on :${port}`;
     // Only what the bench gives, plus PATH: no .env file leaks in.
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    // BENCH_CPU_PROF=<dir>: every Spawner writes a V8 CPU profile there when it stops (open it in
+    // Chrome's DevTools or speedscope) to see where a request's time goes.
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    this.child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/server.ts'], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',

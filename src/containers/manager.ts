@@ -235,7 +235,9 @@ export class ContainerManager {
 
   private async doEnsureRunning(person: Person, reason: WorkloadReason | undefined): Promise<ContainerStatus> {
     const name = this.nameFor(person);
-    let info = await this.inspect(name);
+    // What the state cache knows from the backend's events is as good as an inspect (every login
+    // and wake of a running or paused service): it saves the backend a call on the hot path.
+    let info = this.state?.get(name) ?? (await this.inspect(name));
     if ((info.phase === 'created' || info.phase === 'exited') && (await this.isOutdated(info, person))) {
       // Stopped and built from an older configuration: recreate it; the data volume stays.
       this.logger.info({ container: name }, 'recreating stopped container built from an older configuration');
