@@ -9,11 +9,13 @@
 // never overwrites a newer event). Spawner's and the engine's clocks are never compared, so a
 // remote engine with a skewed clock cannot reorder anything.
 //
-// An event says what happened, not everything the dashboard shows (start time, exit code, OOM,
-// health): it marks the entry as needing one inspect, which is then kept until the next event.
+// An event says what happened, not everything the dashboard shows (start time, exit code, OOM):
+// it marks the entry as needing one inspect, which is then kept until the next event. A health
+// report on a running workload is complete in itself and is applied directly.
 import type { Logger } from '../logger.js';
 import type { BackendEvent, ContainerBackend, ManagedWorkload, WorkloadStatus } from './backend.js';
 import type { WorkloadEvents } from './events.js';
+import { runningState } from './runningState.js';
 
 /** How often the state is reconciled by a list when nothing else (the idle sweep) listed lately. */
 const REFRESH_MS = 60_000;
@@ -154,6 +156,12 @@ export class StateCache {
       // A destroy of an older workload of the same name says nothing about the current one.
       if (knownId && knownId !== event.id) return this.touch(event.name, seq);
       return this.set(event.name, MISSING(event.name), seq);
+    }
+    const known = entry?.status;
+    if (event.action === 'health_status' && event.health && known?.id === event.id && known.phase === 'running') {
+      // Only the health report changed: apply it, no inspect needed (the start time stays).
+      const { detail: _old, ...rest } = known;
+      return this.set(event.name, { ...rest, ...runningState(event.health) }, seq);
     }
     this.entries.set(event.name, { id: event.id, changed: seq });
   }

@@ -96,7 +96,7 @@ export class FakeBackend implements ContainerBackend {
     return workload;
   }
 
-  private emit(action: BackendEvent['action'], workload: FakeWorkload): void {
+  private emit(action: BackendEvent['action'], workload: FakeWorkload, health?: BackendEvent['health']): void {
     if (!this.watching) return;
     const event: BackendEvent = {
       action,
@@ -104,6 +104,7 @@ export class FakeBackend implements ContainerBackend {
       name: workload.name,
       userId: workload.plan.person.id,
       username: workload.plan.person.username,
+      ...(health ? { health } : {}),
       at: new Date(),
     };
     for (const listener of this.listeners) listener(event);
@@ -244,6 +245,11 @@ export class FakeBackend implements ContainerBackend {
     else workload.phase = phase;
     const action = phase === 'removed' ? 'destroy' : phase === 'paused' ? 'pause' : phase === 'running' ? 'start' : 'die';
     this.emit(action, workload);
+  }
+
+  /** The workload's health check reports a new reading (Docker's health_status event). */
+  reportHealth(name: string, health: NonNullable<BackendEvent['health']>): void {
+    this.emit('health_status', this.existing(name), health);
   }
 
   /** The calls that change something (not inspect or list), for order checks. */

@@ -75,6 +75,20 @@ describe('status from events', () => {
     }
   });
 
+  it('when a running workload’s health check changes, then status shows it without an inspect', async () => {
+    const { backend, containers, plans } = await trustedManager();
+    const started = await containers.ensureRunning(alice);
+    const before = inspects(backend.calls);
+    backend.reportHealth(plans.nameFor(alice), 'unhealthy');
+    expect(await containers.status(alice)).toMatchObject({ state: 'error', detail: 'Running, but its health check fails.' });
+    backend.reportHealth(plans.nameFor(alice), 'healthy');
+    const healthy = await containers.status(alice);
+    expect(healthy.state).toBe('running');
+    expect(healthy.detail).toBeUndefined();
+    expect(healthy.id).toBe(started.id);
+    expect(inspects(backend.calls) - before).toBe(0);
+  });
+
   it('when a person has no workload and the list was read, then status says missing without asking the backend', async () => {
     const { backend, containers } = await trustedManager();
     const before = backend.calls.length;
