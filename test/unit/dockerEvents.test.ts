@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import type { BackendEvent } from '../../src/containers/backend.js';
-import { backendEventOf, watchDockerEvents } from '../../src/containers/docker/events.js';
+import { backendEventOf, ReplayFilter, watchDockerEvents } from '../../src/containers/docker/events.js';
 
 const line = (action: string, time: number, timeNano = time * 1e9) =>
   `${JSON.stringify({ Type: 'container', Action: action, Actor: { ID: 'abc', Attributes: { name: 'user-alice-7', 'spawner.user_id': '7', 'spawner.username': 'alice' } }, time, timeNano })}\n`;
@@ -84,5 +84,17 @@ describe('a resumed stream', () => {
     stop();
     expect(heard).toEqual(['start', 'pause', 'unpause']);
     expect(connection).toEqual([true, false, true]);
+  });
+});
+
+describe('ReplayFilter', () => {
+  it('when two live events carry times out of order, then both are heard; an exact repeat is not', () => {
+    const filter = new ReplayFilter();
+    const event = (action: string, nano: number) => JSON.parse(line(action, Math.floor(nano / 1e9), nano)) as never;
+    expect(filter.fresh(event('die', 5_000_000_900))).toBe(true);
+    expect(filter.fresh(event('start', 5_000_000_100))).toBe(true);
+    expect(filter.fresh(event('die', 5_000_000_900))).toBe(false);
+    expect(filter.fresh(event('start', 5_000_000_100))).toBe(false);
+    expect(filter.since).toBe(5);
   });
 });

@@ -40,30 +40,34 @@ export function backendEventOf(line: DockerEventLine): BackendEvent | null {
   };
 }
 
-/** Remembers the newest event handed on, to drop what a resumed stream replays. */
+/**
+ * Drops what a resumed stream replays. A resume asks for the events since the newest one's
+ * second, so every event of that second is remembered (time, action, container) and only an
+ * exact repeat is dropped: two events may carry times out of order on a live stream (Docker
+ * stamps them before it publishes), and neither may be lost.
+ */
 export class ReplayFilter {
-  private lastNano = 0;
-  /** The events seen at exactly lastNano (two can share it). */
-  private atLast = new Set<string>();
+  private newestNano = 0;
+  private readonly seen = new Map<string, number>();
 
-  /** True the first time an event is seen; false for one at or before the newest already seen. */
+  /** True the first time an event is seen; false for an exact repeat. */
   fresh(line: DockerEventLine): boolean {
     const nano = line.timeNano ?? (line.time ?? 0) * 1e9;
-    const key = `${line.Action}|${line.Actor?.ID}`;
-    if (nano < this.lastNano) return false;
-    if (nano === this.lastNano) {
-      if (this.atLast.has(key)) return false;
-      this.atLast.add(key);
-      return true;
+    const key = `${nano}|${line.Action}|${line.Actor?.ID}`;
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, nano);
+    if (nano > this.newestNano) {
+      this.newestNano = nano;
+      // Only the newest second can be replayed: forget what came before it.
+      const floor = Math.floor(nano / 1e9) * 1e9;
+      for (const [seenKey, seenNano] of this.seen) if (seenNano < floor) this.seen.delete(seenKey);
     }
-    this.lastNano = nano;
-    this.atLast = new Set([key]);
     return true;
   }
 
   /** Epoch seconds of the newest event: where a reconnect resumes (Docker replays that second). */
   get since(): number | undefined {
-    return this.lastNano ? Math.floor(this.lastNano / 1e9) : undefined;
+    return this.newestNano ? Math.floor(this.newestNano / 1e9) : undefined;
   }
 }
 
