@@ -208,7 +208,7 @@ export async function benchPaused(
     ctx.rows.push({
       id: 'wake-paused',
       benchmark: 'wake from paused',
-      target: '< 50 ms',
+      target: '< 30 ms',
       measured: 'not implemented',
       baseline,
       ratio: null,
@@ -246,11 +246,11 @@ export async function benchPaused(
   ctx.rows.push({
     id: 'wake-paused',
     benchmark: 'wake from paused (CONTAINER_PAUSE_AFTER), through Traefik',
-    target: '< 50 ms',
+    target: '< 30 ms',
     measured: `p50 ${s.p50.toFixed(1)} ms (max ${s.max.toFixed(1)})`,
     baseline,
     ratio: s.p50 / t.p50,
-    pass: s.p50 < 50,
+    pass: s.p50 < 30,
     note: `n=${s.n}, browsers and programs alternating; answered by: ${paths}; ratio against raw unpause+200 through Traefik; the floor's n=${floor.direct.length}`,
   });
 }

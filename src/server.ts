@@ -59,6 +59,7 @@ function onShutdown(server: Server, services: Services, stores: Stores, logger: 
     logger.info({ signal }, 'shutting down; people’s containers keep running');
     void closeServer(server)
       .then(() => services.sweeper.stop())
+      .then(() => services.state.stop())
       .then(() => services.activity.flush(services.users))
       .then(() => stores.close())
       .then(() => {
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
     fail(`cannot listen on ${config.http.listenHost}:${config.http.port}: ${(error as Error).message}`);
   }
   services.sweeper.start();
+  services.state.start();
   if (config.containers.idleTimeoutMs > 0 && !config.traefikApi.metricsUrl) {
     logger.warn('idle shutdown is off: set TRAEFIK_API_URL (or TRAEFIK_METRICS_URL) so Spawner can see when services are used');
   }

@@ -12,6 +12,7 @@ import { DockerBackend } from './containers/docker/backend.js';
 import { TraefikNudge } from './containers/docker/nudge.js';
 import { ConfigPlanSource } from './containers/plan.js';
 import { WorkloadEvents } from './containers/events.js';
+import { StateCache } from './containers/stateCache.js';
 import { AccountService } from './auth/accounts.js';
 import { createPassport } from './auth/passport.js';
 import { ContainerManager } from './containers/manager.js';
@@ -33,6 +34,8 @@ export interface Services extends AppDeps {
   sweeper: IdleSweeper;
   /** Makes Traefik re-read Docker after a pause or unpause (it follows the manager's events). */
   nudge: TraefikNudge;
+  /** People's workload states from the backend's events; start() follows them, stop() lets go. */
+  state: StateCache;
 }
 
 export function createServices(parts: {
@@ -58,13 +61,20 @@ export function createServices(parts: {
   });
   const backend = new DockerBackend(engine, config.traefik.network, logger.child({ component: 'containers' }));
   const events = new WorkloadEvents(logger.child({ component: 'events' }));
+  const state = new StateCache(backend, logger.child({ component: 'state' }));
   const containers = new ContainerManager(
     backend,
     new ConfigPlanSource(config),
     { recordContainer: (id, c) => recordIfChanged(users, id, c) },
     logger.child({ component: 'containers' }),
     events,
+    state,
   );
+  const health = new HealthService(stores.health, backend, { version: version(), dockerTimeoutMs: 2000 });
+  // A dropped event stream is the first sign of an engine outage: /health asks again at once.
+  state.onConnectionChange((connected) => {
+    if (!connected) health.forgetDocker();
+  });
   // Traefik ignores pause and unpause: the nudge makes it drop a paused route and take it back.
   const nudge = new TraefikNudge(engine, config, logger.child({ component: 'nudge' }));
   nudge.follow(events);
@@ -93,6 +103,7 @@ export function createServices(parts: {
     reservedNames: reservedNames(config),
     activity,
     nudge,
+    state,
     sweeper: new IdleSweeper({
       containers,
       users,
@@ -103,7 +114,7 @@ export function createServices(parts: {
       enabled: Boolean(config.traefikApi.metricsUrl) && config.containers.idleTimeoutMs > 0,
       intervalMs: config.lifecycle.sweepIntervalMs,
     }),
-    health: new HealthService(stores.health, backend, { version: version(), dockerTimeoutMs: 2000 }),
+    health,
   };
 }
 

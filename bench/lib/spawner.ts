@@ -3,7 +3,7 @@
 // pays for (logging, session store, rate-limit store, Docker calls), and its RSS can be read.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_IMAGE } from '../../test/helpers/testImage.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -62,7 +62,14 @@ export class SpawnerProcess implements Stoppable {
   ) {
     this.what = `spawner on :${port}`;
     // Only what the bench gives, plus PATH: no .env file leaks in.
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    // BENCH_CPU_PROF=<dir>: every Spawner writes a V8 CPU profile there when it stops (open it in
+    // Chrome's DevTools or speedscope) to see where a request's time goes.
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    // BENCH_BUILT=1: the built server (`npm run build` first), as `npm start` runs it, instead of
+    // tsx, which keeps compiled sources and source maps in memory (tens of MiB of RSS).
+    const entry = process.env.BENCH_BUILT === '1' ? [join(ROOT, 'dist', 'src', 'server.js')] : ['--import', 'tsx', 'src/server.ts'];
+    if (process.env.BENCH_BUILT === '1' && !existsSync(entry[0]!)) throw new Error('BENCH_BUILT=1 needs `npm run build` first');
+    this.child = spawn(process.execPath, [...profile, ...entry], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -68,7 +68,7 @@ export interface LogOptions {
 
 /** A life event of a managed workload, as the backend reports it (not necessarily caused by Spawner). */
 export interface BackendEvent {
-  action: 'start' | 'die' | 'stop' | 'pause' | 'unpause' | 'destroy' | 'health_status';
+  action: 'create' | 'start' | 'die' | 'stop' | 'pause' | 'unpause' | 'destroy' | 'health_status';
   id: string;
   name: string;
   userId: number | null;
@@ -118,6 +118,10 @@ export interface ContainerBackend {
    * look; 'quiet' when neither; 'unknown' when it cannot tell yet (the caller waits a sweep).
    */
   probeUse(nameOrId: string, port: number): Promise<InUse>;
-  /** Follows the backend's events for managed workloads until the returned function is called. */
-  watch(listener: (event: BackendEvent) => void): () => void;
+  /**
+   * Follows the backend's events for managed workloads until the returned function is called.
+   * `onConnection` hears true once the backend's stream is open (events from then on arrive) and
+   * false when it drops; events may have been missed while it was down.
+   */
+  watch(listener: (event: BackendEvent) => void, onConnection?: (connected: boolean) => void): () => void;
 }

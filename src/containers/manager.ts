@@ -9,6 +9,7 @@ import type { BackendCapabilities, ContainerBackend, ContainerStatus, InUse, Man
 import type { Person } from './naming.js';
 import type { PlanSource, WorkloadPlan } from './plan.js';
 import { WorkloadEvents, type WorkloadEventType, type WorkloadReason } from './events.js';
+import type { StateCache } from './stateCache.js';
 
 export type { ContainerState, ContainerStatus } from './backend.js';
 
@@ -47,7 +48,11 @@ export class ContainerManager {
     private readonly recorder: ContainerRecorder,
     private readonly logger: Logger,
     readonly events: WorkloadEvents = new WorkloadEvents(logger),
-  ) {}
+    /** Keeps states current from the backend's events; without it every status() inspects. */
+    private readonly state?: StateCache,
+  ) {
+    state?.follow(events);
+  }
 
   get capabilities(): BackendCapabilities {
     return this.backend.capabilities;
@@ -125,7 +130,7 @@ export class ContainerManager {
     return this.serialize(person, 'restart', async () => {
       this.refuseRetired(person);
       const name = this.nameFor(person);
-      const info = await this.backend.inspect(name);
+      const info = await this.inspect(name);
       if (info.phase === 'missing') return this.doEnsureRunning(person, reason);
       if (await this.isOutdated(info, person)) {
         this.logger.info({ container: name }, 'recreating container built from an older configuration');
@@ -143,7 +148,7 @@ export class ContainerManager {
   stop(person: Person, reason?: WorkloadReason): Promise<ContainerStatus> {
     return this.serialize(person, 'stop', async () => {
       const name = this.nameFor(person);
-      const info = await this.backend.inspect(name);
+      const info = await this.inspect(name);
       if (info.phase === 'missing') return { state: 'missing', name };
       if (info.phase === 'paused') await this.backend.unpause(name);
       this.tell('stopping', person, reason);
@@ -157,7 +162,7 @@ export class ContainerManager {
   pause(person: Person, reason?: WorkloadReason): Promise<ContainerStatus> {
     return this.serialize(person, 'pause', async () => {
       const name = this.nameFor(person);
-      const info = await this.backend.inspect(name);
+      const info = await this.inspect(name);
       if (this.backend.capabilities.pause && info.phase === 'running') {
         this.tell('stopping', person, reason);
         await this.backend.pause(name);
@@ -192,8 +197,13 @@ export class ContainerManager {
     });
   }
 
-  /** What the backend says now; never throws (an unreachable engine is an 'error' state). */
+  /**
+   * What the backend says now, from the state cache while it follows the backend's events (no
+   * backend call), else from an inspect; never throws (an unreachable engine is an 'error' state).
+   */
   async status(person: Person): Promise<ContainerStatus> {
+    const known = this.state?.get(this.nameFor(person));
+    if (known) return publicStatus(known);
     try {
       return await this.inspectStatus(person);
     } catch (error) {
@@ -212,7 +222,8 @@ export class ContainerManager {
 
   /** Every workload Spawner manages on this backend (one call, whatever the number of people). */
   listManaged(): Promise<ManagedWorkload[]> {
-    return this.backend.list();
+    // Through the cache: the sweep's list is also the cache's reconciliation.
+    return this.state ? this.state.list() : this.backend.list();
   }
 
   /** Whether the person's running workload is in use right now (see ContainerBackend.probeUse). */
@@ -221,8 +232,13 @@ export class ContainerManager {
     return this.backend.probeUse(workloadId, plan.port);
   }
 
+  /** Every inspect goes through the cache, so what an operation read is what the dashboard shows. */
+  private inspect(name: string): Promise<WorkloadStatus> {
+    return this.state ? this.state.inspect(name) : this.backend.inspect(name);
+  }
+
   private async inspectStatus(person: Person): Promise<ContainerStatus> {
-    const info = await this.backend.inspect(this.nameFor(person));
+    const info = await this.inspect(this.nameFor(person));
     if (info.phase === 'missing') return publicStatus(info);
     return this.statusOf(person, info);
   }
@@ -258,7 +274,9 @@ export class ContainerManager {
   private async doEnsureRunning(person: Person, reason: WorkloadReason | undefined): Promise<ContainerStatus> {
     this.refuseRetired(person);
     const name = this.nameFor(person);
-    let info = await this.backend.inspect(name);
+    // What the state cache knows from the backend's events is as good as an inspect (every login
+    // and wake of a running or paused service): it saves the backend a call on the hot path.
+    let info = this.state?.get(name) ?? (await this.inspect(name));
     if ((info.phase === 'created' || info.phase === 'exited') && (await this.isOutdated(info, person))) {
       // Stopped and built from an older configuration: recreate it; the data volume stays.
       this.logger.info({ container: name }, 'recreating stopped container built from an older configuration');
@@ -268,7 +286,7 @@ export class ContainerManager {
     if (info.phase === 'missing') {
       await this.backend.create(await this.plans.planFor(person));
       this.tell('created', person, reason);
-      info = await this.backend.inspect(name);
+      info = await this.inspect(name);
     }
     if (info.phase === 'paused') {
       await this.unpause(person, reason);

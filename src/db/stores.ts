@@ -42,6 +42,8 @@ export interface ContainerRecord {
 
 export interface UserStore {
   findById(id: number): Promise<User | undefined>;
+  /** The accounts among these ids (the idle sweep's: only people who have a workload). */
+  findByIds(ids: number[]): Promise<User[]>;
   /** Case-insensitive. */
   findByUsername(username: string): Promise<User | undefined>;
   /** Case-insensitive. */

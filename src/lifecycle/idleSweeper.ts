@@ -106,8 +106,10 @@ export class IdleSweeper {
       }
     }
     const managed = await containers.listManaged();
-    // One query for everyone instead of one per container: the sweep must not stall the server.
-    const users = new Map((await this.deps.users.all()).map((u) => [u.id, u]));
+    // One query for the people who have a workload (not per container, not every account): the
+    // sweep must not stall the server, whether it has 1,000 containers or 10,000 accounts.
+    const ids = [...new Set(managed.flatMap((w) => (w.userId === null ? [] : [w.userId])))];
+    const users = new Map((await this.deps.users.findByIds(ids)).map((u) => [u.id, u]));
     const candidates: Candidate[] = [];
     const orphans: (ManagedWorkload & { userId: number; username: string })[] = [];
     for (const workload of managed) {

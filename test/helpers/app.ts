@@ -68,6 +68,8 @@ export function buildTestApp(
   const engine = options.engine ?? new DockerodeEngine(createDockerClient(config.docker));
   const services = createServices({ config, stores: database, engine, logger, sessionSecret: config.secretKey ?? 'x'.repeat(32) });
   const app = createApp(services);
+  // Like server.ts: statuses come from the engine's event stream once it is connected.
+  services.state.start();
   return {
     app,
     services,
@@ -75,6 +77,7 @@ export function buildTestApp(
     config,
     dir,
     async close() {
+      services.state.stop();
       await database.close();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },

@@ -40,6 +40,9 @@ export class FakeBackend implements ContainerBackend {
   private readonly delays = new Map<Verb, number>();
   private readonly failures = new Map<Verb, Error>();
   private readonly listeners = new Set<(event: BackendEvent) => void>();
+  private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  /** Whether the event stream is up (a test drops it to see what happens without it). */
+  watching = true;
   /** What probeUse answers, per workload id. */
   readonly use = new Map<string, InUse>();
   /** Fingerprint the current plan gives (a test changes it to make workloads outdated). */
@@ -93,13 +96,15 @@ export class FakeBackend implements ContainerBackend {
     return workload;
   }
 
-  private emit(action: BackendEvent['action'], workload: FakeWorkload): void {
+  private emit(action: BackendEvent['action'], workload: FakeWorkload, health?: BackendEvent['health']): void {
+    if (!this.watching) return;
     const event: BackendEvent = {
       action,
       id: workload.id,
       name: workload.name,
       userId: workload.plan.person.id,
       username: workload.plan.person.username,
+      ...(health ? { health } : {}),
       at: new Date(),
     };
     for (const listener of this.listeners) listener(event);
@@ -215,9 +220,36 @@ export class FakeBackend implements ContainerBackend {
     return this.act('probeUse', nameOrId, () => this.use.get(nameOrId) ?? 'quiet');
   }
 
-  watch(listener: (event: BackendEvent) => void): () => void {
+  watch(listener: (event: BackendEvent) => void, onConnection?: (connected: boolean) => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (onConnection) {
+      this.connectionListeners.add(onConnection);
+      if (this.watching) queueMicrotask(() => onConnection(true));
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (onConnection) this.connectionListeners.delete(onConnection);
+    };
+  }
+
+  /** The event stream drops (false) or comes back (true); events while it is down are lost. */
+  setWatching(up: boolean): void {
+    this.watching = up;
+    for (const listener of this.connectionListeners) listener(up);
+  }
+
+  /** Something changes a workload behind Spawner's back and the backend reports it (if watching). */
+  behindTheBack(name: string, phase: FakeWorkload['phase'] | 'removed'): void {
+    const workload = this.existing(name);
+    if (phase === 'removed') this.workloads.delete(name);
+    else workload.phase = phase;
+    const action = phase === 'removed' ? 'destroy' : phase === 'paused' ? 'pause' : phase === 'running' ? 'start' : 'die';
+    this.emit(action, workload);
+  }
+
+  /** The workload's health check reports a new reading (Docker's health_status event). */
+  reportHealth(name: string, health: NonNullable<BackendEvent['health']>): void {
+    this.emit('health_status', this.existing(name), health);
   }
 
   /** The calls that change something (not inspect or list), for order checks. */

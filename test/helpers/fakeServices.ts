@@ -4,9 +4,11 @@ import { createLogger } from '../../src/logger.js';
 import { ContainerManager } from '../../src/containers/manager.js';
 import { ConfigPlanSource } from '../../src/containers/plan.js';
 import { WorkloadEvents, type WorkloadEvent } from '../../src/containers/events.js';
+import { StateCache } from '../../src/containers/stateCache.js';
 import { FakeBackend } from './fakeBackend.js';
 
-export function fakeManager(env: Record<string, string> = {}) {
+/** With `stateCache: true` the manager answers status() from a StateCache on the fake's events (not started). */
+export function fakeManager(env: Record<string, string> = {}, options: { stateCache?: boolean } = {}) {
   const config = loadConfig({ BASE_DOMAIN: 'spawner.test', CONTAINER_IDLE_TIMEOUT: '3600', CONTAINER_PAUSE_AFTER: '600', ...env });
   const logger = createLogger({ level: 'silent' });
   const backend = new FakeBackend();
@@ -15,12 +17,14 @@ export function fakeManager(env: Record<string, string> = {}) {
   const told: WorkloadEvent[] = [];
   events.on('*', (event) => told.push(event));
   const recorded: { personId: number; id: string | null }[] = [];
+  const state = options.stateCache ? new StateCache(backend, logger) : undefined;
   const containers = new ContainerManager(
     backend,
     plans,
     { recordContainer: (personId, c) => void recorded.push({ personId, id: c.id }) },
     logger,
     events,
+    state,
   );
-  return { config, logger, backend, plans, events, told, recorded, containers };
+  return { config, logger, backend, plans, events, told, recorded, containers, state };
 }

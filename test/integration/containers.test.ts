@@ -97,7 +97,12 @@ describe('signup on the real engine', () => {
     expect(page.text).toMatch(/href="http:\/\/dash\.apps\.example\.test(:\d+)?\/"/);
     expect(page.text).toContain(await nameOf('dash'));
     await docker.getContainer(await nameOf('dash')).stop({ t: 0 });
-    const after = await agent.get('/dashboard');
+    // The dashboard follows Docker's event stream: the stop shows within a second.
+    let after = await agent.get('/dashboard');
+    for (let i = 0; i < 50 && !after.text.includes('data-state="stopped"'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await agent.get('/dashboard');
+    }
     expect(after.text).toContain('data-state="stopped"');
     expect(after.text).toContain('Start my container');
   });

@@ -4,10 +4,10 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import type { BackendEvent } from '../../src/containers/backend.js';
-import { backendEventOf, watchDockerEvents } from '../../src/containers/docker/events.js';
+import { backendEventOf, ReplayFilter, watchDockerEvents } from '../../src/containers/docker/events.js';
 
-const line = (action: string, time: number) =>
-  `${JSON.stringify({ Type: 'container', Action: action, Actor: { ID: 'abc', Attributes: { name: 'user-alice-7', 'spawner.user_id': '7', 'spawner.username': 'alice' } }, time })}\n`;
+const line = (action: string, time: number, timeNano = time * 1e9) =>
+  `${JSON.stringify({ Type: 'container', Action: action, Actor: { ID: 'abc', Attributes: { name: 'user-alice-7', 'spawner.user_id': '7', 'spawner.username': 'alice' } }, time, timeNano })}\n`;
 
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -50,5 +50,51 @@ describe('watchDockerEvents', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(streams).toHaveLength(2);
     expect(streams[1]!.destroyed).toBe(true);
+  });
+});
+
+describe('a resumed stream', () => {
+  it('when Docker replays the last second after a reconnect, then each event is heard once and the connection changes are told', async () => {
+    const streams: PassThrough[] = [];
+    const engine = {
+      events: () => {
+        const stream = new PassThrough();
+        streams.push(stream);
+        return Promise.resolve(stream);
+      },
+    };
+    const heard: string[] = [];
+    const connection: boolean[] = [];
+    const stop = watchDockerEvents(
+      engine,
+      (event) => heard.push(event.action),
+      createLogger({ level: 'silent' }),
+      (up) => connection.push(up),
+    );
+    await until(() => streams.length === 1);
+    streams[0]!.write(line('start', 1000, 1000_000_000_100) + line('pause', 1000, 1000_000_000_200));
+    await until(() => heard.length === 2);
+    streams[0]!.destroy();
+    await until(() => streams.length === 2);
+    // `since=1000` replays the whole second: start and pause again, then what is new.
+    streams[1]!.write(
+      line('start', 1000, 1000_000_000_100) + line('pause', 1000, 1000_000_000_200) + line('unpause', 1000, 1000_000_000_300),
+    );
+    await until(() => heard.length === 3);
+    stop();
+    expect(heard).toEqual(['start', 'pause', 'unpause']);
+    expect(connection).toEqual([true, false, true]);
+  });
+});
+
+describe('ReplayFilter', () => {
+  it('when two live events carry times out of order, then both are heard; an exact repeat is not', () => {
+    const filter = new ReplayFilter();
+    const event = (action: string, nano: number) => JSON.parse(line(action, Math.floor(nano / 1e9), nano)) as never;
+    expect(filter.fresh(event('die', 5_000_000_900))).toBe(true);
+    expect(filter.fresh(event('start', 5_000_000_100))).toBe(true);
+    expect(filter.fresh(event('die', 5_000_000_900))).toBe(false);
+    expect(filter.fresh(event('start', 5_000_000_100))).toBe(false);
+    expect(filter.since).toBe(5);
   });
 });

@@ -45,7 +45,11 @@ async function sweepSetup(options: { canPause: boolean }) {
   for (const person of people) await setup.containers.ensureRunning(person);
   const now = 1_000_000_000;
   const activity = new ActivityTracker(() => now);
-  const users = { all: () => people, recordActivity: () => undefined } as unknown as UserStore;
+  const users = {
+    all: () => people,
+    findByIds: (ids: number[]) => people.filter((p) => ids.includes(p.id)),
+    recordActivity: () => undefined,
+  } as unknown as UserStore;
   const sweeper = new IdleSweeper({
     containers: setup.containers,
     users,

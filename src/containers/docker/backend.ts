@@ -158,8 +158,8 @@ export class DockerBackend implements ContainerBackend {
     return this.probe.check(nameOrId, port);
   }
 
-  watch(listener: (event: BackendEvent) => void): () => void {
-    return watchDockerEvents(this.engine, listener, this.logger);
+  watch(listener: (event: BackendEvent) => void, onConnection?: (connected: boolean) => void): () => void {
+    return watchDockerEvents(this.engine, listener, this.logger, onConnection);
   }
 
   private async imageFacts(image: string): Promise<ImageFacts> {

@@ -2,8 +2,12 @@
 // into the outcomes they mean (404 = absent, 304 = already so) and everything else into typed
 // errors, so DockerBackend reads as intent and a fake engine can stand in for error paths in tests.
 import Docker from 'dockerode';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { DockerUnavailable } from '../../errors.js';
+
+/** How long an event stream may be silent before TCP asks whether the engine is still there. */
+const EVENTS_KEEPALIVE_MS = 30_000;
 
 export type ContainerInspect = Docker.ContainerInspectInfo;
 export type ContainerSummary = Docker.ContainerInfo;
@@ -230,14 +234,20 @@ export class DockerodeEngine implements DockerEngine {
     return Readable.from([buffer]);
   }
 
-  events(labelFilters: string[], since?: number): Promise<Readable> {
-    return call(
+  async events(labelFilters: string[], since?: number): Promise<Readable> {
+    const stream = await call(
       () =>
         this.docker.getEvents({
           filters: { type: ['container'], label: labelFilters },
           ...(since !== undefined ? { since } : {}),
         }) as Promise<Readable>,
     );
+    // The client's request timeout (DOCKER_TIMEOUT) is an idle timeout on the socket: it would cut
+    // a quiet event stream every 30 s. The stream stays open; TCP keep-alive finds a dead peer.
+    const socket = (stream as Partial<IncomingMessage>).socket;
+    socket?.setTimeout(0);
+    socket?.setKeepAlive(true, EVENTS_KEEPALIVE_MS);
+    return stream;
   }
 
   async architecture(): Promise<string> {

@@ -1,14 +1,15 @@
 // Follows Docker's event stream for managed containers (label spawner.managed=true) and hands each
 // life event to a listener in the port's words. When the stream ends or the engine goes away it
 // reconnects with a growing delay, asking for the events since the last one it saw, so nothing in
-// between is lost (a repeated event is harmless: listeners treat them as state, not as counts).
+// between is lost. Docker's `since` is in whole seconds and replays that second: events already
+// handed on (by their nanosecond time) are skipped, so a listener sees each event once.
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../logger.js';
 import type { BackendEvent } from '../backend.js';
 import { MANAGED_LABEL, USER_ID_LABEL, USERNAME_LABEL } from '../labels.js';
 import type { DockerEngine } from './engine.js';
 
-const ACTIONS = new Set<BackendEvent['action']>(['start', 'die', 'stop', 'pause', 'unpause', 'destroy', 'health_status']);
+const ACTIONS = new Set<BackendEvent['action']>(['create', 'start', 'die', 'stop', 'pause', 'unpause', 'destroy', 'health_status']);
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 10_000;
 
@@ -39,17 +40,55 @@ export function backendEventOf(line: DockerEventLine): BackendEvent | null {
   };
 }
 
+/**
+ * Drops what a resumed stream replays. A resume asks for the events since the newest one's
+ * second, so every event of that second is remembered (time, action, container) and only an
+ * exact repeat is dropped: two events may carry times out of order on a live stream (Docker
+ * stamps them before it publishes), and neither may be lost.
+ */
+export class ReplayFilter {
+  private newestNano = 0;
+  private readonly seen = new Map<string, number>();
+
+  /** True the first time an event is seen; false for an exact repeat. */
+  fresh(line: DockerEventLine): boolean {
+    const nano = line.timeNano ?? (line.time ?? 0) * 1e9;
+    const key = `${nano}|${line.Action}|${line.Actor?.ID}`;
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, nano);
+    if (nano > this.newestNano) {
+      this.newestNano = nano;
+      // Only the newest second can be replayed: forget what came before it.
+      const floor = Math.floor(nano / 1e9) * 1e9;
+      for (const [seenKey, seenNano] of this.seen) if (seenNano < floor) this.seen.delete(seenKey);
+    }
+    return true;
+  }
+
+  /** Epoch seconds of the newest event: where a reconnect resumes (Docker replays that second). */
+  get since(): number | undefined {
+    return this.newestNano ? Math.floor(this.newestNano / 1e9) : undefined;
+  }
+}
+
 export function watchDockerEvents(
   engine: Pick<DockerEngine, 'events'>,
   listener: (event: BackendEvent) => void,
   logger: Logger,
+  onConnection: (connected: boolean) => void = () => undefined,
 ): () => void {
   let stopped = false;
   let stream: Readable | undefined;
   let timer: NodeJS.Timeout | undefined;
   let delay = FIRST_DELAY_MS;
-  /** Epoch seconds of the last event seen: where a reconnect resumes. */
-  let since: number | undefined;
+  const replay = new ReplayFilter();
+  const tellConnection = (connected: boolean) => {
+    try {
+      onConnection(connected);
+    } catch (error) {
+      logger.error({ err: error }, 'a Docker event connection listener failed');
+    }
+  };
 
   const again = () => {
     if (stopped) return;
@@ -61,12 +100,14 @@ export function watchDockerEvents(
   const connect = async () => {
     if (stopped) return;
     try {
-      stream = await engine.events([`${MANAGED_LABEL}=true`], since);
+      stream = await engine.events([`${MANAGED_LABEL}=true`], replay.since);
     } catch (error) {
       logger.warn({ err: error, retryMs: delay }, 'Docker event stream unavailable; retrying');
       return again();
     }
     if (stopped) return void stream.destroy();
+    // Docker subscribes before it answers: from here on no event is missed.
+    tellConnection(true);
     let buffered = '';
     stream.on('data', (chunk: Buffer) => {
       delay = FIRST_DELAY_MS;
@@ -80,7 +121,7 @@ export function watchDockerEvents(
         } catch {
           continue;
         }
-        if (line.time) since = line.time;
+        if (!replay.fresh(line)) continue;
         const event = backendEventOf(line);
         if (!event) continue;
         try {
@@ -92,7 +133,9 @@ export function watchDockerEvents(
     });
     stream.on('error', () => undefined);
     stream.on('close', () => {
-      if (!stopped) logger.debug({ retryMs: delay }, 'Docker event stream ended; reconnecting');
+      if (stopped) return;
+      tellConnection(false);
+      logger.debug({ retryMs: delay }, 'Docker event stream ended; reconnecting');
       again();
     });
   };

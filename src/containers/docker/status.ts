@@ -3,6 +3,7 @@
 import type { HealthReading, ManagedWorkload, ReadinessSnapshot, WorkloadPhase, WorkloadStatus } from '../backend.js';
 import { SPEC_HASH_LABEL, USER_ID_LABEL, USERNAME_LABEL } from '../labels.js';
 import type { ContainerInspect, ContainerSummary } from './engine.js';
+import { runningState } from '../runningState.js';
 
 function phaseOf(state: ContainerInspect['State']): WorkloadPhase {
   if (state.Paused) return 'paused';
@@ -26,14 +27,7 @@ export function statusFromInspect(info: ContainerInspect): WorkloadStatus {
   if (state.Paused)
     return withHash({ ...base, state: 'paused', detail: 'Paused to save resources; it wakes on the next visit.', ...since }, info);
   if (state.Restarting) return withHash({ ...base, state: 'starting', detail: 'Restarting after it stopped unexpectedly.' }, info);
-  if (state.Running) {
-    const health = state.Health?.Status;
-    if (health === 'starting')
-      return withHash({ ...base, state: 'starting', detail: 'Started; waiting for the service to report ready.', ...since }, info);
-    if (health === 'unhealthy')
-      return withHash({ ...base, state: 'error', detail: 'Running, but its health check fails.', ...since }, info);
-    return withHash({ ...base, state: 'running', ...since }, info);
-  }
+  if (state.Running) return withHash({ ...base, ...runningState(healthOf(state.Health?.Status)), ...since }, info);
   if (state.Status === 'created') return withHash({ ...base, state: 'stopped', detail: 'Created but not started.' }, info);
   if (state.OOMKilled) return withHash({ ...base, state: 'stopped', detail: 'Stopped: it ran out of memory.' }, info);
   const exit = state.ExitCode;

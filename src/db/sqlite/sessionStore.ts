@@ -1,11 +1,18 @@
 // An express-session store on Spawner's own SQLite file, so sessions survive a restart without
 // another service. Expired rows are skipped on read and purged on a timer that never keeps the
-// process alive.
+// process alive. Sessions roll (every request moves the expiry), but a write per page view was
+// the largest part of a dashboard request: a touch only writes when the expiry moves by more
+// than a twentieth of the session's lifetime (at most a minute), so a session may end that much
+// before its cookie does.
 import session from 'express-session';
 import type Database from 'better-sqlite3';
 import type { SessionStore } from '../stores.js';
 
 const DEFAULT_TTL_MS = 24 * 3600 * 1000;
+/** A touch that moves the expiry by less than this (or 1/20 of the lifetime) writes nothing. */
+const TOUCH_GRACE_MS = 60_000;
+/** Stored expiries remembered for skipping touches; the oldest are forgotten beyond this. */
+const REMEMBERED = 10_000;
 
 type Callback<T = void> = (error: unknown, value?: T) => void;
 
@@ -17,13 +24,17 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
   private readonly purgeStmt;
   private readonly countStmt;
   private readonly purgeTimer: NodeJS.Timeout;
+  /** The expiry each recently seen session has in the file. */
+  private readonly storedExpiry = new Map<string, number>();
 
   constructor(
     sqlite: Database.Database,
     private readonly options: { purgeIntervalMs?: number; now?: () => number } = {},
   ) {
     super();
-    this.getStmt = sqlite.prepare<[string, number], { data: string }>('SELECT data FROM sessions WHERE sid = ? AND expires_at > ?');
+    this.getStmt = sqlite.prepare<[string, number], { data: string; expires_at: number }>(
+      'SELECT data, expires_at FROM sessions WHERE sid = ? AND expires_at > ?',
+    );
     this.setStmt = sqlite.prepare<[string, string, number]>(
       'INSERT INTO sessions (sid, data, expires_at) VALUES (?, ?, ?) ON CONFLICT(sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at',
     );
@@ -49,6 +60,7 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
   override get(sid: string, callback: Callback<session.SessionData | null>): void {
     try {
       const row = this.getStmt.get(sid, this.now());
+      if (row) this.remember(sid, row.expires_at);
       callback(null, row ? (JSON.parse(row.data) as session.SessionData) : null);
     } catch (error) {
       callback(error);
@@ -57,7 +69,9 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
     try {
-      this.setStmt.run(sid, JSON.stringify(data), this.expiryOf(data));
+      const expiry = this.expiryOf(data);
+      this.setStmt.run(sid, JSON.stringify(data), expiry);
+      this.remember(sid, expiry);
       callback?.(null);
     } catch (error) {
       callback?.(error);
@@ -67,6 +81,7 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
   override destroy(sid: string, callback?: Callback): void {
     try {
       this.destroyStmt.run(sid);
+      this.storedExpiry.delete(sid);
       callback?.(null);
     } catch (error) {
       callback?.(error);
@@ -75,7 +90,13 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
 
   override touch(sid: string, data: session.SessionData, callback?: Callback): void {
     try {
-      this.touchStmt.run(this.expiryOf(data), sid);
+      const expiry = this.expiryOf(data);
+      const stored = this.storedExpiry.get(sid);
+      const grace = Math.min(TOUCH_GRACE_MS, (data.cookie?.originalMaxAge ?? 0) / 20);
+      if (stored === undefined || expiry - stored >= grace) {
+        this.touchStmt.run(expiry, sid);
+        this.remember(sid, expiry);
+      }
       callback?.(null);
     } catch (error) {
       callback?.(error);
@@ -87,6 +108,15 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
       callback(null, this.countStmt.get(this.now())?.n ?? 0);
     } catch (error) {
       callback(error);
+    }
+  }
+
+  private remember(sid: string, expiry: number): void {
+    this.storedExpiry.delete(sid);
+    this.storedExpiry.set(sid, expiry);
+    if (this.storedExpiry.size > REMEMBERED) {
+      const oldest = this.storedExpiry.keys().next().value;
+      if (oldest !== undefined) this.storedExpiry.delete(oldest);
     }
   }
 

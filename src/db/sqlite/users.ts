@@ -1,7 +1,7 @@
 // The users table on SQLite, behind the UserStore interface. better-sqlite3 is synchronous: each
 // method does its work at once and hands back a settled promise, so callers are written for a
 // database that answers later (PostgreSQL) while SQLite keeps its speed.
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { users } from './schema.js';
@@ -11,10 +11,34 @@ export class SqliteUserStore implements UserStore {
   private activityStatement: Statement<[number, number]> | undefined;
   private containerStatement: Statement<[string | null, string | null, number]> | undefined;
 
-  constructor(private readonly db: Db) {}
+  /** Built once: every request's session looks its person up by id (passport's deserialize). */
+  private readonly byId;
+
+  constructor(private readonly db: Db) {
+    this.byId = db
+      .select()
+      .from(users)
+      .where(eq(users.id, sql.placeholder('id')))
+      .prepare();
+  }
 
   async findById(id: number): Promise<User | undefined> {
-    return this.db.select().from(users).where(eq(users.id, id)).get();
+    return this.byId.get({ id });
+  }
+
+  async findByIds(ids: number[]): Promise<User[]> {
+    const found: User[] = [];
+    // In slices: SQLite limits the number of bound values in one statement.
+    for (let i = 0; i < ids.length; i += 500) {
+      found.push(
+        ...this.db
+          .select()
+          .from(users)
+          .where(inArray(users.id, ids.slice(i, i + 500)))
+          .all(),
+      );
+    }
+    return found;
   }
 
   async findByUsername(username: string): Promise<User | undefined> {
