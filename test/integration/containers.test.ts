@@ -65,6 +65,8 @@ describe('signup on the real engine', () => {
       'traefik.docker.network': network,
       [`traefik.http.routers.${name}.rule`]: 'Host(`alice.apps.example.test`)',
       [`traefik.http.routers.${name}.entrypoints`]: 'web',
+      // Only the owner gets in: Traefik asks Spawner first (forwardAuth, defined on Spawner's container).
+      [`traefik.http.routers.${name}.middlewares`]: 'spawner-auth@docker',
       [`traefik.http.routers.${name}.service`]: name,
       [`traefik.http.services.${name}.loadbalancer.server.port`]: '8080',
       'spawner.managed': 'true',
