@@ -1,0 +1,51 @@
+// Every store on one PostgreSQL database, opened together: the users repository, sessions, rate
+// limits and the health ping, all on one pool. `db` and `pool` stay visible for tests that look
+// at the database directly; Spawner's own code only sees the Stores interface.
+import { openPgDatabase, wrapPool, type PgDatabase, type PgOptions } from './database.js';
+import { PgUserStore } from './users.js';
+import { PgSessionStore } from './sessionStore.js';
+import { PgRateLimits } from './rateLimitStore.js';
+import type pg from 'pg';
+import type { Stores } from '../stores.js';
+
+export interface PgStores extends Stores, Pick<PgDatabase, 'db' | 'pool'> {
+  users: PgUserStore;
+  sessions: PgSessionStore;
+  rateLimits: PgRateLimits;
+}
+
+/** Connects and migrates; throws DatabaseOpenError (one line, no password) when that fails. */
+export async function openPgStores(url: string, options: PgOptions = {}): Promise<PgStores> {
+  return storesOn(await openPgDatabase(url, options));
+}
+
+/** The stores on a pool whose database is migrated already (tests copy a migrated template). */
+export function pgStoresOnPool(pool: pg.Pool): PgStores {
+  return storesOn(wrapPool(pool));
+}
+
+function storesOn(database: PgDatabase): PgStores {
+  const { db, pool } = database;
+  const sessions = new PgSessionStore(pool);
+  const rateLimits = new PgRateLimits(pool);
+  let open = true;
+  return {
+    db,
+    pool,
+    users: new PgUserStore(db),
+    sessions,
+    rateLimits,
+    health: {
+      ping: async () => {
+        await pool.query('SELECT 1');
+      },
+    },
+    isOpen: () => open,
+    close: async () => {
+      open = false;
+      sessions.close();
+      rateLimits.close();
+      await database.close();
+    },
+  };
+}
