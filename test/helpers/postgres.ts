@@ -12,13 +12,18 @@ import pg from 'pg';
 /** True in the vitest project that runs the suites on PostgreSQL (TEST_DATABASE=postgres). */
 export const usingPostgres = (): boolean => process.env.TEST_DATABASE === 'postgres';
 
-const URL_FILE = process.env.SPAWNER_TEST_DATABASE_URL_FILE ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'spawner', 'test-database-url');
+const URL_FILE =
+  process.env.SPAWNER_TEST_DATABASE_URL_FILE ??
+  join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'spawner', 'test-database-url');
 
 /** A URL on the test server with the given database (the role may create and drop databases). */
 export function testDatabaseUrl(database = 'postgres'): string {
   let base = process.env.TEST_DATABASE_URL;
   if (!base && existsSync(URL_FILE)) base = readFileSync(URL_FILE, 'utf8').trim();
-  if (!base) throw new Error(`The PostgreSQL tests need a server: run scripts/start-postgres.sh as root (it writes ${URL_FILE}), or set TEST_DATABASE_URL.`);
+  if (!base)
+    throw new Error(
+      `The PostgreSQL tests need a server: run scripts/start-postgres.sh as root (it writes ${URL_FILE}), or set TEST_DATABASE_URL.`,
+    );
   const url = new URL(base);
   url.pathname = `/${database}`;
   return url.toString();

@@ -98,8 +98,13 @@ export function wrapPool(pool: pg.Pool): PgDatabase {
 
 /** drizzle's migrate() on a connection of its own that holds the migrations lock meanwhile. */
 export async function migrateOnce(url: string, waitMs: number): Promise<void> {
-  await withSessionLock({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }, LOCK_KEYS.migrations, waitMs, async (client) => {
-    // The one who waited finds the journal up to date and applies nothing.
-    await migrate(drizzle(client), { migrationsFolder: pgMigrationsFolder() });
-  });
+  await withSessionLock(
+    { connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+    LOCK_KEYS.migrations,
+    waitMs,
+    async (client) => {
+      // The one who waited finds the journal up to date and applies nothing.
+      await migrate(drizzle(client), { migrationsFolder: pgMigrationsFolder() });
+    },
+  );
 }

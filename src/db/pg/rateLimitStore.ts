@@ -34,12 +34,15 @@ export class PgRateLimits implements RateLimitStore {
 
   private schedulePurge(): void {
     if (this.closed) return;
-    this.purgeTimer = setTimeout(() => {
-      // Expired rows are skipped on read anyway: a purge that fails waits for the next one.
-      void this.purgeExpired()
-        .catch(() => undefined)
-        .finally(() => this.schedulePurge());
-    }, jittered(this.options.purgeIntervalMs ?? 10 * 60 * 1000));
+    this.purgeTimer = setTimeout(
+      () => {
+        // Expired rows are skipped on read anyway: a purge that fails waits for the next one.
+        void this.purgeExpired()
+          .catch(() => undefined)
+          .finally(() => this.schedulePurge());
+      },
+      jittered(this.options.purgeIntervalMs ?? 10 * 60 * 1000),
+    );
     this.purgeTimer.unref();
   }
 
@@ -72,7 +75,10 @@ export class PgRateLimits implements RateLimitStore {
         return info(rows[0]!);
       },
       decrement: async (key) => {
-        await this.pool.query('UPDATE rate_limits SET hits = greatest(hits - 1, 0) WHERE key = $1 AND reset_at > $2', [full(key), this.now()]);
+        await this.pool.query('UPDATE rate_limits SET hits = greatest(hits - 1, 0) WHERE key = $1 AND reset_at > $2', [
+          full(key),
+          this.now(),
+        ]);
       },
       resetKey: async (key) => {
         await this.pool.query('DELETE FROM rate_limits WHERE key = $1', [full(key)]);

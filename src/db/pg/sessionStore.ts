@@ -25,12 +25,15 @@ export class PgSessionStore extends session.Store implements SessionStore {
   /** One purge after a jittered delay, then the next: replicas on one database do not purge together. */
   private schedulePurge(): void {
     if (this.closed) return;
-    this.purgeTimer = setTimeout(() => {
-      // Expired rows are skipped on read anyway: a purge that fails waits for the next one.
-      void this.purgeExpired()
-        .catch(() => undefined)
-        .finally(() => this.schedulePurge());
-    }, jittered(this.options.purgeIntervalMs ?? 15 * 60 * 1000));
+    this.purgeTimer = setTimeout(
+      () => {
+        // Expired rows are skipped on read anyway: a purge that fails waits for the next one.
+        void this.purgeExpired()
+          .catch(() => undefined)
+          .finally(() => this.schedulePurge());
+      },
+      jittered(this.options.purgeIntervalMs ?? 15 * 60 * 1000),
+    );
     this.purgeTimer.unref();
   }
 
