@@ -9,7 +9,11 @@ import { defineConfig } from 'vitest/config';
  * they start real Spawner processes on a file they damage, lock, SIGKILL mid-write or check for
  * a clean WAL checkpoint. The stores they pass through run on PostgreSQL in the other files.
  */
-const SQLITE_FILE_TESTS = ['test/integration/database-faults.test.ts', 'test/integration/faults.test.ts', 'test/integration/shutdown.test.ts'];
+const SQLITE_FILE_TESTS = [
+  'test/integration/database-faults.test.ts',
+  'test/integration/faults.test.ts',
+  'test/integration/shutdown.test.ts',
+];
 export default defineConfig({
   test: {
     // Native modules (better-sqlite3, bcrypt) are safest in child processes rather than threads.

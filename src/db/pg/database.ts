@@ -33,7 +33,16 @@ export const pgMigrationsFolder = (): string => join(projectRoot(), 'drizzle-pg'
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** node-postgres' and the server's errors in words an operator can act on. */
-function explain(cause: unknown): string {
+function explain(error: unknown): string {
+  // drizzle wraps the driver's error ("Failed query: …"); the server's own words are on the cause.
+  let cause = error;
+  for (
+    let depth = 0;
+    depth < 3 && typeof (cause as { code?: unknown })?.code !== 'string' && (cause as { cause?: unknown })?.cause;
+    depth += 1
+  ) {
+    cause = (cause as { cause: unknown }).cause;
+  }
   const message = cause instanceof Error ? cause.message : String(cause);
   switch ((cause as { code?: unknown })?.code) {
     case 'ECONNREFUSED':

@@ -74,8 +74,9 @@ export class PgUserStore implements UserStore {
     await this.db.delete(users).where(eq(users.id, id));
   }
 
+  /** In id order, as SQLite returns them (PostgreSQL's own order moves with every update). */
   async all(): Promise<User[]> {
-    return this.db.select().from(users);
+    return this.db.select().from(users).orderBy(users.id);
   }
 
   async count(): Promise<number> {
