@@ -131,3 +131,16 @@ export function personOfRequest(
   const segment = request.path.split('/')[1] ?? '';
   return isPersonName(segment, reserved) && `/${segment}` !== config.basePath ? segment : null;
 }
+
+/**
+ * A path a redirect may send the browser to on the same host: one leading '/', never `//host`, no
+ * backslash (browsers read `/\host` as `//host`) and no control characters.
+ */
+export function isLocalPath(path: string): boolean {
+  if (!path.startsWith('/') || path.startsWith('//')) return false;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x5c) return false;
+  }
+  return true;
+}

@@ -14,6 +14,7 @@ import type { PassportInstance } from './auth/passport.js';
 import type { WorkspaceService } from './services/workspace.js';
 import type { AccountDeletion } from './services/accountDeletion.js';
 import type { HealthService } from './services/health.js';
+import type { AccessService } from './services/access.js';
 import type { WakeService } from './lifecycle/wake.js';
 import type { UserStore } from './db/stores.js';
 import { exposeFlash } from './middleware/flash.js';
@@ -23,6 +24,15 @@ import { createCsrf } from './middleware/csrf.js';
 import { createRateLimits, type RateLimitStore } from './middleware/rateLimits.js';
 
 export const SESSION_COOKIE = 'spawner.sid';
+
+/**
+ * `__Host-spawner.sid` over HTTPS in subdomain mode: the browser then refuses it from anywhere but
+ * Spawner's own host, so a person's subdomain cannot toss a session onto Spawner (a Domain-scoped
+ * `spawner.sid` is simply not read). Path mode keeps its /hub path, which `__Host-` forbids.
+ */
+export function sessionCookieName(config: Pick<Config, 'publicScheme' | 'routingMode'>): string {
+  return config.publicScheme === 'https' && config.routingMode === 'subdomain' ? '__Host-spawner.sid' : SESSION_COOKIE;
+}
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -35,6 +45,7 @@ export interface AppDeps {
   accountDeletion: AccountDeletion;
   health: HealthService;
   wake: WakeService;
+  access: AccessService;
   users: UserStore;
   /** Names Spawner keeps for itself (its subdomain, its path prefix). */
   reservedNames: readonly string[];
@@ -45,6 +56,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const { config } = deps;
   const base = config.basePath;
+  const sessionCookie = sessionCookieName(config);
   const app = express();
 
   app.disable('x-powered-by');
@@ -100,7 +112,7 @@ export function createApp(deps: AppDeps): express.Express {
   spawner.push(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 }));
   spawner.push(
     session({
-      name: SESSION_COOKIE,
+      name: sessionCookie,
       secret: deps.sessionSecret,
       store: deps.sessionStore,
       resave: false,
@@ -118,7 +130,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   spawner.push((_req, res, next) => {
-    res.locals.sessionCookieName = SESSION_COOKIE;
+    res.locals.sessionCookieName = sessionCookie;
     res.locals.sessionCookiePath = base || '/';
     next();
   });

@@ -197,8 +197,16 @@ const schema = z.object({
   SESSION_MAX_AGE: unit('7d', parseDuration, 'a duration such as 7d'),
   RATE_LIMIT_LOGIN_PER_MINUTE: int(5, 1, 100_000),
   RATE_LIMIT_SIGNUP_PER_HOUR: int(20, 1, 100_000),
-  PASSWORD_CHECKS_AT_ONCE: int(8, 1, 1000),
+  PASSWORD_CHECKS_AT_ONCE: int(32, 1, 1000),
   MAX_CONCURRENT_WAKES: int(50, 1, 100_000),
+  SERVICE_ACCESS: z.enum(['owner', 'public']).default('owner'),
+  ADMINS_REACH_SERVICES: bool(false),
+  // Empty means the default: there is no switch that turns the check off (SERVICE_ACCESS=public does that per service).
+  TRAEFIK_AUTH_MIDDLEWARE: pattern(
+    'spawner-auth@docker',
+    /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}(@[a-z0-9]+)?$/,
+    'a Traefik middleware name such as spawner-auth@docker',
+  ),
 });
 
 export interface Config {
@@ -264,6 +272,15 @@ export interface Config {
     signupPerHour: number;
     /** bcrypt work (logins, signups) in progress at once; more gets 429 at once instead of queueing. */
     passwordChecksAtOnce: number;
+  };
+  access: {
+    /** New accounts' service visibility. */
+    defaultVisibility: 'owner' | 'public';
+    adminsReachServices: boolean;
+    /** The forwardAuth middleware on people's routers. */
+    traefikMiddleware: string;
+    /** How long an access cookie lives (the session's idle timeout). */
+    cookieTtlMs: number;
   };
 }
 
@@ -369,6 +386,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
       signupPerHour: e.RATE_LIMIT_SIGNUP_PER_HOUR,
       passwordChecksAtOnce: e.PASSWORD_CHECKS_AT_ONCE,
+    },
+    access: {
+      defaultVisibility: e.SERVICE_ACCESS,
+      adminsReachServices: e.ADMINS_REACH_SERVICES,
+      traefikMiddleware: e.TRAEFIK_AUTH_MIDDLEWARE,
+      cookieTtlMs: e.SESSION_IDLE_TIMEOUT,
     },
   };
   return deepFreeze(config);

@@ -17,6 +17,8 @@ export interface AppErrorOptions {
   headers?: Record<string, string>;
   /** Title of the generic error page. */
   title?: string;
+  /** Answer JSON whatever the Accept header says (a program refused by the access check). */
+  json?: boolean;
 }
 
 export class AppError extends Error {
@@ -25,6 +27,7 @@ export class AppError extends Error {
   readonly page: ErrorPage | undefined;
   readonly headers: Record<string, string>;
   readonly title: string | undefined;
+  readonly json: boolean;
   private readonly shown: string | undefined;
 
   constructor(message: string, options: AppErrorOptions = {}) {
@@ -33,6 +36,7 @@ export class AppError extends Error {
     this.page = options.page;
     this.headers = options.headers ?? {};
     this.title = options.title;
+    this.json = options.json ?? false;
     this.shown = options.publicMessage;
   }
 
@@ -91,6 +95,22 @@ export class Forbidden extends AppError {
   override readonly code: string = 'forbidden';
   protected override defaultMessage(): string {
     return 'This request was refused.';
+  }
+}
+
+/** The access check: this person may not reach this service (or there is no such service: a stranger cannot tell). */
+export class AccessDenied extends Forbidden {
+  override readonly code = 'access_denied';
+  protected override defaultMessage(): string {
+    return 'This service is not yours, and its owner has not shared it with you.';
+  }
+}
+
+/** The callback's one-time code is unknown, spent, expired or for another service. */
+export class AccessCodeInvalid extends Forbidden {
+  override readonly code = 'access_code_invalid';
+  protected override defaultMessage(): string {
+    return 'This sign-in link has expired or was used already. Open the service again.';
   }
 }
 

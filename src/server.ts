@@ -95,6 +95,12 @@ async function main(): Promise<void> {
   const sessionSecret = resolveSessionSecret(config, logger);
   const engine = new DockerodeEngine(createDockerClient(config.docker));
   const services = createServices({ config, stores, engine, logger, sessionSecret });
+  // The access check answers from memory: fill it before the first request.
+  try {
+    await services.access.ready();
+  } catch (error) {
+    fail(`cannot load the access table: ${(error as Error).message}`);
+  }
   const app = createApp(services);
   const server = createServer(app);
   onShutdown(server, services, stores, logger);

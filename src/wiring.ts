@@ -18,6 +18,7 @@ import { ContainerManager } from './containers/manager.js';
 import { WorkspaceService } from './services/workspace.js';
 import { AccountDeletion } from './services/accountDeletion.js';
 import { HealthService } from './services/health.js';
+import { AccessService } from './services/access.js';
 import { version } from './version.js';
 import { ActivityTracker } from './lifecycle/activity.js';
 import { IdleSweeper } from './lifecycle/idleSweeper.js';
@@ -46,7 +47,15 @@ export function createServices(parts: {
   const { users, rateLimits } = stores;
   const sessionStore = stores.sessions;
   const activity = new ActivityTracker();
-  const accounts = new AccountService(users, { bcryptCost: config.bcryptCost, nameRules: { reserved: reservedNames(config) } });
+  const access = new AccessService(stores, config, reservedNames(config), parts.sessionSecret, logger.child({ component: 'access' }));
+  // Loaded now; every check waits for it once (server.ts waits before it listens).
+  void access.ready().catch((error: unknown) => logger.error({ err: error }, 'could not load the access table'));
+  const accounts = new AccountService(users, {
+    bcryptCost: config.bcryptCost,
+    nameRules: { reserved: reservedNames(config) },
+    serviceAccess: config.access.defaultVisibility,
+    onCreated: (user) => access.register(user),
+  });
   const backend = new DockerBackend(engine, config.traefik.network, logger.child({ component: 'containers' }));
   const events = new WorkloadEvents(logger.child({ component: 'events' }));
   const containers = new ContainerManager(
@@ -68,10 +77,11 @@ export function createServices(parts: {
     rateLimitStoreFor: (prefix) => rateLimits.storeFor(prefix),
     passport: createPassport(accounts, users),
     accounts,
+    access,
     users,
     containers,
     workspace: new WorkspaceService(containers, activity, config, logger),
-    accountDeletion: new AccountDeletion(accounts, containers, users, logger),
+    accountDeletion: new AccountDeletion(accounts, containers, users, access, logger),
     wake: new WakeService(
       containers,
       new Readiness(backend),

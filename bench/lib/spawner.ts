@@ -32,6 +32,9 @@ export function spawnerEnv(ctx: BenchContext, overrides: Record<string, string>)
     RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
     RATE_LIMIT_SIGNUP_PER_HOUR: '100000',
     WAKE_RATE_LIMIT_PER_MINUTE: '100000',
+    // The access check Traefik runs is the one spawnerRoutes defines; services open to all here.
+    TRAEFIK_AUTH_MIDDLEWARE: 'spawner-auth@file',
+    SERVICE_ACCESS: 'public',
     ...overrides,
   };
 }

@@ -2,7 +2,7 @@
 // name that does not exist still costs one bcrypt comparison, so timing does not tell them apart.
 import bcrypt from 'bcrypt';
 import { ValidationError } from '../errors.js';
-import { DuplicateUserError, type User, type UserStore } from '../db/stores.js';
+import { DuplicateUserError, type ServiceAccess, type User, type UserStore } from '../db/stores.js';
 import { signupProblems, type NameRules, type SignupInput } from './validation.js';
 
 export class AccountService {
@@ -10,7 +10,14 @@ export class AccountService {
 
   constructor(
     private readonly users: UserStore,
-    private readonly options: { bcryptCost: number; nameRules: NameRules },
+    private readonly options: {
+      bcryptCost: number;
+      nameRules: NameRules;
+      /** Who reaches a new account's service (SERVICE_ACCESS). */
+      serviceAccess?: ServiceAccess;
+      /** Told of every new account (the access table). */
+      onCreated?: (user: User) => void;
+    },
   ) {
     // Hashed once, lazily, at the configured cost: compared against when the name is unknown.
     this.dummyHash = bcrypt.hash('spawner-timing-equaliser', options.bcryptCost);
@@ -27,7 +34,14 @@ export class AccountService {
 
     const passwordHash = await bcrypt.hash(input.password, this.options.bcryptCost);
     try {
-      return await this.users.create({ username: input.username, email: input.email, passwordHash });
+      const user = await this.users.create({
+        username: input.username,
+        email: input.email,
+        passwordHash,
+        ...(this.options.serviceAccess ? { serviceAccess: this.options.serviceAccess } : {}),
+      });
+      this.options.onCreated?.(user);
+      return user;
     } catch (error) {
       // Two signups for the same name raced past the checks above; the unique index decided.
       if (!(error instanceof DuplicateUserError)) throw error;

@@ -43,6 +43,8 @@ export function buildLabels(plan: WorkloadPlan): Record<string, string> {
 
   if (routing.mode === 'subdomain') {
     labels[`${router}.rule`] = `Host(\`${routing.host}\`)`;
+    // Every request is checked by Spawner first (routes/access.ts).
+    labels[`${router}.middlewares`] = routing.authMiddleware;
   } else {
     const prefix = routing.path.replace(/\/$/, '');
     // PathPrefix is a plain string prefix: `/alice` alone would also take `/alice2/…`.
@@ -53,7 +55,10 @@ export function buildLabels(plan: WorkloadPlan): Record<string, string> {
     labels[`traefik.http.middlewares.${slash}.redirectregex.regex`] = `^(https?://[^/]+${prefix})(\\?.*)?$`;
     labels[`traefik.http.middlewares.${slash}.redirectregex.replacement`] = '${1}/${2}';
     labels[`traefik.http.middlewares.${slash}.redirectregex.permanent`] = 'true';
-    const middlewares = [slash];
+    // The check after the slash redirect (the access cookie's Path=/alice/ is not sent to /alice,
+    // so checking first would loop through the login) and before the prefix is stripped (so
+    // X-Forwarded-Uri still names the person).
+    const middlewares = [slash, routing.authMiddleware];
     if (routing.stripPrefix) {
       const strip = `${name}-strip`;
       labels[`traefik.http.middlewares.${strip}.stripprefix.prefixes`] = prefix;

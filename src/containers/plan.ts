@@ -18,6 +18,8 @@ export interface RoutePlan {
   entrypoint: string;
   tlsEntrypoint: string;
   certResolver: string | undefined;
+  /** Traefik's forwardAuth middleware that checks every request (TRAEFIK_AUTH_MIDDLEWARE). */
+  authMiddleware: string;
 }
 
 export interface WorkloadPlan {
@@ -59,7 +61,10 @@ export interface PlanSource {
   planFor(person: Person): Promise<WorkloadPlan>;
 }
 
-export type PlanConfig = Pick<Config, 'routingMode' | 'baseDomain' | 'publicScheme' | 'stripPathPrefix' | 'traefik' | 'containers'>;
+export type PlanConfig = Pick<
+  Config,
+  'routingMode' | 'baseDomain' | 'publicScheme' | 'stripPathPrefix' | 'traefik' | 'containers' | 'access'
+>;
 
 /** Today's plan: the single template the container settings describe. */
 export function planFromConfig(config: PlanConfig, person: Person): WorkloadPlan {
@@ -95,6 +100,7 @@ export function planFromConfig(config: PlanConfig, person: Person): WorkloadPlan
       entrypoint: config.traefik.entrypoint,
       tlsEntrypoint: config.traefik.tlsEntrypoint,
       certResolver: config.traefik.certResolver,
+      authMiddleware: config.access.traefikMiddleware,
     },
     extraLabels: c.extraLabels,
   };

@@ -15,12 +15,23 @@ export interface User {
   containerName: string | null;
   createdAt: Date;
   lastActivity: Date | null;
+  /** Who reaches the person's service besides the people it is shared with. */
+  serviceAccess: ServiceAccess;
+  isAdmin: boolean;
+  /** Bumped to end every access cookie the person holds (logout, password change). */
+  accessEpoch: number;
+  /** Bumped to end every access cookie for the person's service (a share ended). */
+  serviceEpoch: number;
 }
+
+export type ServiceAccess = 'owner' | 'public';
 
 export interface NewUser {
   username: string;
   email: string;
   passwordHash: string;
+  /** The store's default ('owner') when absent. */
+  serviceAccess?: ServiceAccess;
 }
 
 /** A container id and name to remember for a person; both null when it was removed. */
@@ -45,8 +56,22 @@ export interface UserStore {
   /** Many people's container records at once, in one transaction (reconcile's one write). */
   correctContainers(updates: { id: number; container: ContainerRecord }[]): Promise<void>;
   delete(id: number): Promise<void>;
+  setServiceAccess(id: number, access: ServiceAccess): Promise<void>;
+  /** Adds one to the person's access epoch; resolves to the new value. */
+  bumpAccessEpoch(id: number): Promise<number>;
+  /** Adds one to the epoch of the person's service; resolves to the new value. */
+  bumpServiceEpoch(id: number): Promise<number>;
   all(): Promise<User[]>;
   count(): Promise<number>;
+}
+
+/** Who a person's service is shared with (owner → people); rows go with either account. */
+export interface ShareStore {
+  /** False when the pair was shared already. */
+  add(ownerId: number, userId: number): Promise<boolean>;
+  /** False when there was no such share. */
+  remove(ownerId: number, userId: number): Promise<boolean>;
+  all(): Promise<{ ownerId: number; userId: number }[]>;
 }
 
 /** A second account with a name or address already taken: the unique index decided a race. */
@@ -92,6 +117,7 @@ export interface DatabaseHealth {
 /** Every store on one database, opened together and closed together. */
 export interface Stores {
   users: UserStore;
+  shares: ShareStore;
   sessions: SessionStore;
   rateLimits: RateLimitStore;
   health: DatabaseHealth;

@@ -23,7 +23,12 @@ export function forwardToService(
   res: Response,
   next: NextFunction,
   address: ServiceAddress,
-  options: { stripPrefix?: string; onUnreachable?: () => void },
+  options: {
+    stripPrefix?: string;
+    onUnreachable?: () => void;
+    /** What the access check passes on: the Cookie header without Spawner's, and the person. */
+    identity?: { cookie: string | undefined; user: string | undefined };
+  },
 ): void {
   let path = req.originalUrl;
   const headers: Record<string, string | string[]> = {};
@@ -37,6 +42,13 @@ export function forwardToService(
     path = path.slice(options.stripPrefix.length);
     if (!path.startsWith('/')) path = `/${path}`;
     headers['x-forwarded-prefix'] = options.stripPrefix;
+  }
+  // Only the access check says who is asking (as Traefik's authResponseHeaders do).
+  delete headers['x-spawner-user'];
+  if (options.identity) {
+    delete headers.cookie;
+    if (options.identity.cookie) headers.cookie = options.identity.cookie;
+    if (options.identity.user) headers['x-spawner-user'] = options.identity.user;
   }
   headers.host = req.get('host') ?? address.host;
   headers['x-forwarded-host'] = req.get('host') ?? '';

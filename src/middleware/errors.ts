@@ -51,7 +51,7 @@ export const errorHandler: ErrorRequestHandler = (raw, req, res, next) => {
   if (res.headersSent) return next(raw);
   res.status(status).set(error.headers);
   const message = error.publicMessage;
-  const kind = answerKind(req);
+  const kind = error.json ? 'json' : answerKind(req);
   if (kind === 'json') return res.json({ error: code, message });
   if (kind === 'text') return res.type('text/plain').send(`${message}\n`);
   const title = error.title ?? TITLES[status] ?? (status >= 500 ? 'Something went wrong' : 'Request refused');

@@ -7,10 +7,14 @@ import { loginForm, signupForm } from '../auth/validation.js';
 import { LoginFailed, ValidationError } from '../errors.js';
 import { flash } from '../middleware/flash.js';
 import type { WorkspaceService } from '../services/workspace.js';
+import type { AccessService } from '../services/access.js';
+import { safeLocalNext } from '../middleware/auth.js';
 
 export interface AuthHandlerDeps {
   accounts: AccountService;
   workspace: WorkspaceService;
+  /** Logging out ends the person's access cookies too. */
+  access: Pick<AccessService, 'endAccess'>;
   passport: PassportInstance;
   /** Spawner's own base path ('' or '/hub'), for redirects. */
   base: string;
@@ -32,9 +36,9 @@ const signupPage = (values: { username?: string; email?: string } = {}, errors: 
   locals: { title: 'Create your account', values, errors },
 });
 
-const loginPage = (values: { username?: string } = {}, error?: string) => ({
+const loginPage = (values: { username?: string } = {}, error?: string, next?: string) => ({
   view: 'auth/login',
-  locals: { title: 'Log in', values, error },
+  locals: { title: 'Log in', values, error, next },
 });
 
 export function authHandlers(deps: AuthHandlerDeps) {
@@ -65,32 +69,37 @@ export function authHandlers(deps: AuthHandlerDeps) {
   };
 
   const showLogin: RequestHandler = (req, res) => {
-    if (req.isAuthenticated()) return res.redirect(303, `${base}/dashboard`);
+    // `next`: where the person was going (the authorize step of a service's login redirect).
+    const next = safeLocalNext(req.query.next, base);
+    if (req.isAuthenticated()) return res.redirect(303, next ?? `${base}/dashboard`);
     if (req.query.logged_out === '1') res.locals.flash = [{ type: 'info', text: 'You have been logged out.' }];
     if (req.query.deleted === '1')
       res.locals.flash = [{ type: 'info', text: 'Your account, your container and its data have been deleted.' }];
-    return render(res, loginPage());
+    return render(res, loginPage({}, undefined, next));
   };
 
-  const logInWithPassword: RequestHandler = (req: Request, res: Response, next: NextFunction) => {
+  const logInWithPassword: RequestHandler = (req: Request, res: Response, fail: NextFunction) => {
     const input = loginForm.parse(req.body ?? {});
+    const next = safeLocalNext((req.body as Record<string, unknown> | undefined)?.next, base);
     deps.passport.authenticate('local', (error: unknown, user: SessionUser | false) => {
-      if (error) return next(error);
+      if (error) return fail(error);
       if (!user) {
         const failed = new LoginFailed('wrong name or password');
-        return next(new LoginFailed(failed.message, { page: loginPage({ username: input.username }, failed.publicMessage) }));
+        return fail(new LoginFailed(failed.message, { page: loginPage({ username: input.username }, failed.publicMessage, next) }));
       }
       void (async () => {
         await logIn(req, user);
         req.log.info({ userId: user.id, user: user.username }, 'logged in');
         const outcome = await deps.workspace.ensureRunning(user);
         if (outcome.problem) flash(req, 'error', outcome.problem);
-        res.redirect(303, `${base}/dashboard`);
-      })().catch(next);
-    })(req, res, next);
+        res.redirect(303, next ?? `${base}/dashboard`);
+      })().catch(fail);
+    })(req, res, fail);
   };
 
-  const logOut: RequestHandler = (req, res, next) => {
+  const logOut: RequestHandler = async (req, res, next) => {
+    // Every access cookie the person holds dies with the session (all their devices, too).
+    if (req.user) await deps.access.endAccess(req.user.id);
     req.logout((error) => {
       if (error) return next(error);
       req.session.destroy((destroyError) => {

@@ -3,9 +3,11 @@ import type { RequestHandler } from 'express';
 import { flash } from '../middleware/flash.js';
 import type { WorkspaceService } from '../services/workspace.js';
 import { portSuffix } from '../addressing.js';
+import type { AccessService } from '../services/access.js';
 
 export interface DashboardHandlerDeps {
   workspace: WorkspaceService;
+  access: Pick<AccessService, 'describe'>;
   base: string;
 }
 
@@ -14,7 +16,7 @@ export function dashboardHandlers(deps: DashboardHandlerDeps) {
 
   const dashboard: RequestHandler = async (req, res) => {
     const view = await workspace.dashboard(req.user!, portSuffix(req.host));
-    res.render('dashboard', { title: `${view.username} · Dashboard`, view });
+    res.render('dashboard', { title: `${view.username} · Dashboard`, view, access: deps.access.describe(req.user!), errors: {} });
   };
 
   const restart: RequestHandler = async (req, res) => {

@@ -3,6 +3,7 @@
 //
 //   guards:  login = a logged-in session (GET redirects to the login page, other methods 401)
 //            csrf  = the form's token matches the session's (403 csrf_failed)
+//            loginAndBack = login, and after it back to this page
 //            loginLimit / signupLimit = failed logins per client and account, signups per client,
 //                    and password work at once (429); after csrf, so only real password checks count
 //            passwordWork = bcrypt work in progress at once (429 beyond), for other password forms
@@ -17,7 +18,9 @@ import type { HealthService } from '../services/health.js';
 import type { WakeService } from '../lifecycle/wake.js';
 import type { WorkspaceService } from '../services/workspace.js';
 import type { AccountDeletion } from '../services/accountDeletion.js';
+import type { AccessService } from '../services/access.js';
 import { requireLogin } from '../middleware/auth.js';
+import { accessHandlers } from './access.js';
 import { errorHandler, notFound } from '../middleware/errors.js';
 import { accountHandlers } from './account.js';
 import { authHandlers } from './auth.js';
@@ -34,6 +37,7 @@ export interface RouteDeps {
   passport: PassportInstance;
   health: HealthService;
   wake: WakeService;
+  access: AccessService;
   users: UserStore;
   reservedNames: readonly string[];
   /** Session, passport, CSRF token and flash messages, for Spawner's own pages. */
@@ -47,14 +51,22 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   const auth = authHandlers({ ...deps, base });
   const dashboard = dashboardHandlers({ ...deps, base });
   const account = accountHandlers({ ...deps, base });
+  const access = accessHandlers({ ...deps, base });
   const login = requireLogin(`${base}/login`);
+  const loginAndBack = requireLogin(`${base}/login`, { comeBack: true });
   const { csrf } = deps;
   const { login: loginLimit, signup: signupLimit, passwordWork } = deps.limits;
 
+  // 0. Traefik's forwardAuth asks here, for every request to a person's service, whether it may
+  //    go in (the request itself is in X-Forwarded-*). First, because its X-Forwarded-Host names
+  //    the person; at the root in both modes, where the middleware's address points.
+  app.use(routerFrom([route('GET', '/.spawner/verify', [], access.verify)]));
+
   // 1. Any request for a person's service (alice.<domain>, or <domain>/alice/… in path mode):
   //    it reaches Spawner only through Traefik's fallback route, i.e. while the service sleeps.
-  //    Wake it. Before /health, since alice.<domain>/health is hers. Guards inside: bots, limits.
-  app.use(wakeHandler({ config: deps.config, users: deps.users, wake: deps.wake, reserved: deps.reservedNames }));
+  //    Wake it. Before /health, since alice.<domain>/health is hers. Guards inside: the access
+  //    check (the same as verify's, before anything starts), bots, limits.
+  app.use(wakeHandler({ config: deps.config, users: deps.users, wake: deps.wake, access: deps.access, reserved: deps.reservedNames }));
 
   // 2. GET /health at the root in both modes: Docker's HEALTHCHECK and monitors know one address.
   app.use(routerFrom([route('GET', '/health', [], healthHandler(deps.health))]));
@@ -71,11 +83,15 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       route('GET', '/login', [], auth.showLogin),
       route('POST', '/login', [csrf, loginLimit], auth.logInWithPassword),
       route('POST', '/logout', [csrf], auth.logOut),
+      route('GET', '/authorize', [loginAndBack], access.authorize),
       route('GET', '/dashboard', [login], dashboard.dashboard),
       route('POST', '/container/restart', [login, csrf], dashboard.restart),
       route('POST', '/container/start', [login, csrf], dashboard.start),
       route('POST', '/container/keep-alive', [login, csrf], dashboard.keepAlive),
       route('POST', '/account/delete', [login, csrf, passwordWork], account.deleteAccount),
+      route('POST', '/access/visibility', [login, csrf], access.setVisibility),
+      route('POST', '/access/share', [login, csrf], access.share),
+      route('POST', '/access/unshare', [login, csrf], access.unshare),
     ]),
   );
   if (base) {

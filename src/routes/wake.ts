@@ -4,7 +4,8 @@
 // and holds the request briefly: a fast service gets the request forwarded directly. Otherwise
 // browsers get a small "starting…" page told over server-sent events the moment the service
 // answers; programs are held until then. Until Traefik picks the new route up, Spawner forwards.
-import { randomBytes } from 'node:crypto';
+// Without a Traefik (the first run) it is Spawner's own forwarder. Either way the access check
+// (services/access.ts) decides first: only a request allowed in wakes or reaches anything.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { NotFound, ServiceUnavailable, TooManyRequests } from '../errors.js';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
@@ -14,11 +15,15 @@ import { personOfRequest, spawnerOrigin } from '../addressing.js';
 import { holdOrPage, type WakeService } from '../lifecycle/wake.js';
 import type { ServiceAddress } from '../lifecycle/readiness.js';
 import { forwardToService } from '../lifecycle/proxy.js';
+import { setPageCsp } from '../middleware/pageCsp.js';
+import type { AccessService } from '../services/access.js';
+import { answerRefusal } from './access.js';
 
 export interface WakeRouteDeps {
   config: Readonly<Config>;
   users: Pick<UserStore, 'findByUsername'>;
   wake: WakeService;
+  access: Pick<AccessService, 'ready' | 'check'>;
   reserved: readonly string[];
 }
 
@@ -46,9 +51,29 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
   return async (req, res, next) => {
     const name = personOfRequest(config, req, deps.reserved);
     if (!name) return next();
-    const user = await deps.users.findByUsername(name);
     res.set('Cache-Control', 'no-store');
+    // Like Traefik's slash redirect, and before the check as there: relative links (and the
+    // access cookie's Path=/<name>/) must apply inside /<name>/.
+    if (config.routingMode === 'path' && req.path === `/${name}`) return res.redirect(301, `/${name}/${queryOf(req)}`);
+    // The same rule as Traefik's forwardAuth, before anything wakes or is forwarded. Unknown names
+    // get the same answer as existing ones, so a stranger cannot probe for names.
+    await deps.access.ready();
+    const verdict = deps.access.check({
+      host: req.host,
+      uri: req.originalUrl,
+      method: req.method,
+      proto: req.protocol,
+      accept: req.get('accept'),
+      cookie: req.get('cookie'),
+    });
+    if (verdict.kind === 'not-a-service') return next();
+    if (verdict.kind !== 'allow') {
+      const refusal = answerRefusal(verdict, res, { proto: req.protocol, host: req.host, config });
+      return refusal ? next(refusal) : undefined;
+    }
+    const user = await deps.users.findByUsername(name);
     if (!user) {
+      // Only between an account's deletion and the access table hearing of it.
       const page = {
         view: 'wake/unknown',
         locals: {
@@ -60,13 +85,12 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
       };
       return next(new NotFound(`no account ${name}`, { publicMessage: `There is no service called ${name} here.`, page }));
     }
-    // Like Traefik's slash redirect: relative links must resolve inside /<name>/.
-    if (config.routingMode === 'path' && req.path === `/${name}`) return res.redirect(301, `/${name}/${queryOf(req)}`);
     const isEvents = req.path === WAKE_EVENTS_PATH || req.path === `/${name}${WAKE_EVENTS_PATH}`;
     const forward = (address: ServiceAddress) =>
       forwardToService(req, res, next, address, {
         ...(config.routingMode === 'path' && config.stripPathPrefix ? { stripPrefix: `/${name}` } : {}),
         onUnreachable: () => deps.wake.forget(user.id),
+        identity: { cookie: verdict.cookie, user: verdict.user },
       });
 
     // Just woken, Traefik not caught up yet (its 2 s throttle): serve the page's requests directly.
@@ -115,16 +139,6 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function queryOf(req: Request): string {
   const at = req.originalUrl.indexOf('?');
   return at >= 0 ? req.originalUrl.slice(at) : '';
-}
-
-/** Wake pages are served on the person's address, where Spawner's stylesheet is not: self-contained, nonce CSP. */
-function setPageCsp(res: Response): string {
-  const nonce = randomBytes(16).toString('base64');
-  res.set(
-    'Content-Security-Policy',
-    `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-  );
-  return nonce;
 }
 
 /** The "starting…" page: a 503 (the service is not there yet) that reloads itself when it is. */

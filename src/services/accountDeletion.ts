@@ -1,6 +1,7 @@
 // Deleting one's own account, as one verb: the password proves it is the person (not a script on
 // a page they opened), then the container and its data go for good, then the account row. The
-// container goes first: if Docker fails, the account stays and the person can try again.
+// container goes first: if Docker fails, the account stays and the person can try again. Last,
+// the access table forgets the account, so its access cookies are worthless.
 import type { AccountService } from '../auth/accounts.js';
 import type { ContainerManager } from '../containers/manager.js';
 import type { Person } from '../containers/naming.js';
@@ -13,6 +14,8 @@ export class AccountDeletion {
     private readonly accounts: Pick<AccountService, 'verify'>,
     private readonly containers: Pick<ContainerManager, 'retire'>,
     private readonly users: Pick<UserStore, 'delete'>,
+    /** The access table: the name's service is nobody's any more, at once. */
+    private readonly access: { forget(userId: number): void },
     private readonly logger: Logger,
   ) {}
 
@@ -27,6 +30,7 @@ export class AccountDeletion {
     }
     await this.containers.retire(person);
     await this.users.delete(person.id);
+    this.access.forget(person.id);
     this.logger.info({ userId: person.id, user: person.username }, 'account deleted');
   }
 }

@@ -138,6 +138,8 @@ describe('a person in a real browser', () => {
       const s = mode === 'path' ? path : sub;
       const username = `sleepy-${mode === 'path' ? 'p' : 's'}`;
       const user = await s.services.accounts.signUp({ username, email: `${username}@example.com`, password: 'correct horse battery' });
+      // Public: this visitor is not logged in (the journey above shows the owner's login round trip).
+      await s.services.access.setVisibility(user, 'public');
       await s.services.workspace.ensureRunning(user);
       const { name } = await containerOf(s, username);
       await serviceUp(traefik, `${name}@docker`);
@@ -179,14 +181,15 @@ describe('a person in a real browser', () => {
     });
   }
 
-  it('when someone visits a name nobody has, then a clear page says so', async () => {
+  it('when a stranger visits a name nobody has, then it is the login page, as for any service not public (no name probing)', async () => {
     const page = await browser.newPage();
     const response = await page.goto(`${origin}/nobody-here/`);
-    expect(response?.status()).toBe(404);
-    expect(await page.locator('h1').textContent()).toContain('nobody-here');
+    expect(response?.status()).toBe(200);
+    expect(page.url()).toBe(
+      `${origin}/hub/login?next=${encodeURIComponent(`/hub/authorize?next=${encodeURIComponent(`${origin}/nobody-here/`)}`)}`,
+    );
+    expect(await page.locator('h1').textContent()).toContain('Log in');
     await shot(page, 'browser-10-unknown');
-    await page.getByRole('link', { name: 'create your own account' }).click();
-    await page.waitForURL(`${origin}/hub/signup`);
     await page.close();
   });
 });

@@ -199,6 +199,9 @@ beforeAll(async () => {
     // Only this run's containers: other tests' Traefik routers must not mix in.
     TRAEFIK_DOCKER_CONSTRAINTS: `Label(\`${TEST_RUN_LABEL}\`,\`${runId}\`)`,
     SPAWNER_TEST_PORT: `127.0.0.1:${spawnerPort}`,
+    // Public services: alice's host is reached anonymously, through the forwardAuth check the
+    // compose labels define (access.test.ts covers owner-only).
+    SERVICE_ACCESS: 'public',
     TEST_RUN_ID: runId,
   };
   writeFileSync(

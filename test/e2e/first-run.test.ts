@@ -162,7 +162,7 @@ describe("README's start command on a fresh host", () => {
     expect(info).toMatchObject({ Driver: 'bridge', Labels: { [MANAGED_NETWORK_LABEL]: 'true' } });
   });
 
-  it('when a person signs up over HTTP, then the dashboard links to <name>.localhost and that link gives the template’s page', async () => {
+  it('when a person signs up over HTTP, then the dashboard links to <name>.localhost and that link, after the access round trip, gives the template’s page', async () => {
     onTestFailed(() => console.error(`${stderr.slice(-3000)}\n${stdout.slice(-3000)}`));
     // As a browser does: it resolves *.localhost to 127.0.0.1 and sends the name as Host.
     const spawnerHost = `spawner.localhost:${port}`;
@@ -181,6 +181,18 @@ describe("README's start command on a fresh host", () => {
       accept: 'text/html',
       'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) first-run test',
     });
+    // Only the owner gets in: the service sends the browser to Spawner's authorize page (and,
+    // carol being logged in there, on to the service's callback, which sets the access cookie).
+    const asked = await service.get('/');
+    expect(asked.status).toBe(302);
+    const authorize = new URL(asked.location!);
+    expect(authorize.host).toBe(spawnerHost);
+    const granted = await carol.get(`${authorize.pathname}${authorize.search}`);
+    expect(granted.status, granted.text.slice(0, 300)).toBe(302);
+    const callback = new URL(granted.location!);
+    expect(callback.host).toBe(new URL(link).host);
+    const back = await service.get(`${callback.pathname}${callback.search}`);
+    expect(back.location).toBe(link);
     // A browser would show the starting page and reload; wait the same way, bounded.
     const page = await waitFor(
       'the service link never gave the template page',

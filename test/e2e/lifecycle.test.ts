@@ -101,19 +101,44 @@ beforeAll(async () => {
     runId,
     network,
     dynamic: {
-      http: { routers: { ...sr.routers, ...pr.routers, ...ar.routers }, services: { ...sr.services, ...pr.services, ...ar.services } },
+      http: {
+        routers: { ...sr.routers, ...pr.routers, ...ar.routers },
+        services: { ...sr.services, ...pr.services, ...ar.services },
+        middlewares: { ...sr.middlewares, ...pr.middlewares, ...ar.middlewares },
+      },
     },
   });
   // Traefik answers its ping before the file provider's routers are loaded.
   await eventually(async () => (await traefik.get('/api/http/routers/spawner-path-wake@file')) !== undefined, 10_000, 'file routes');
-  const common = { TRAEFIK_NETWORK: network, TRAEFIK_API_URL: traefik.api, CONTAINER_IDLE_TIMEOUT: '3s', IDLE_SWEEP_INTERVAL: '1h' };
-  sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: SUB } });
+  // Public services: this file is about idle shutdown and waking, not who may wake (access.test.ts).
+  const common = {
+    TRAEFIK_NETWORK: network,
+    TRAEFIK_API_URL: traefik.api,
+    CONTAINER_IDLE_TIMEOUT: '3s',
+    IDLE_SWEEP_INTERVAL: '1h',
+    SERVICE_ACCESS: 'public',
+  };
+  sub = await startSpawner({
+    runId,
+    port: subPort,
+    env: { ...common, BASE_DOMAIN: SUB, TRAEFIK_AUTH_MIDDLEWARE: 'spawner-sub-auth@file' },
+  });
   // The path-mode Spawner shows the starting page at once (WAKE_HOLD=0), the other holds fast wakes.
-  path = await startSpawner({ runId, port: pathPort, env: { ...common, BASE_DOMAIN: PATH, ROUTING_MODE: 'path', WAKE_HOLD: '0ms' } });
+  path = await startSpawner({
+    runId,
+    port: pathPort,
+    env: { ...common, BASE_DOMAIN: PATH, ROUTING_MODE: 'path', WAKE_HOLD: '0ms', TRAEFIK_AUTH_MIDDLEWARE: 'spawner-path-auth@file' },
+  });
   pausing = await startSpawner({
     runId,
     port: pausePort,
-    env: { ...common, BASE_DOMAIN: PAUSE, CONTAINER_PAUSE_AFTER: '2s', CONTAINER_IDLE_TIMEOUT: '8s' },
+    env: {
+      ...common,
+      BASE_DOMAIN: PAUSE,
+      CONTAINER_PAUSE_AFTER: '2s',
+      CONTAINER_IDLE_TIMEOUT: '8s',
+      TRAEFIK_AUTH_MIDDLEWARE: 'spawner-pause-auth@file',
+    },
   });
 });
 
@@ -228,11 +253,10 @@ describe('wake-on-request, subdomain mode', () => {
     expect(await isRunning(name)).toBe(false);
   });
 
-  it('when the name belongs to nobody, then a clear 404 page answers', async () => {
+  it('when the name belongs to nobody, then a stranger is sent to log in, as for any service not public (no name probing)', async () => {
     const response = await viaTraefik(traefik, `nobody-here.${SUB}`, '/', { headers: BROWSER });
-    expect(response.status).toBe(404);
-    expect(response.text).toContain('No service called');
-    expect(response.text).toContain('nobody-here');
+    expect(response.status).toBe(302);
+    expect(response.headers.location).toBe(`http://spawner.${SUB}/authorize?next=${encodeURIComponent(`http://nobody-here.${SUB}/`)}`);
   });
 });
 

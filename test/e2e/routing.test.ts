@@ -34,7 +34,9 @@ const reaches = async (s: RunningSpawner, username: string, host: string, path: 
   );
 
 beforeAll(async () => {
-  both = await startBothModes(runId, 'routing', { domains: { sub: SUB, path: PATH } });
+  // Public services: this file is about routing; who may go in is access.test.ts's (the check
+  // still runs on every request here, through the compose labels' forwardAuth).
+  both = await startBothModes(runId, 'routing', { domains: { sub: SUB, path: PATH }, spawnerEnv: { SERVICE_ACCESS: 'public' } });
   ({ traefik, sub, path, subLabels, network } = both);
 });
 
@@ -58,8 +60,9 @@ describe('subdomain mode', () => {
     expect(bob.text).not.toContain('alice');
 
     const nobody = await viaTraefik(traefik, `nobody.${SUB}`, '/', { headers: BROWSER_HEADERS });
-    expect(nobody.status).toBe(404);
-    expect(nobody.text).toContain('No service called “nobody”');
+    // A name nobody has looks like a service that is not public: off to log in (no name probing).
+    expect(nobody.status).toBe(302);
+    expect(nobody.headers.location).toContain(`/authorize?next=${encodeURIComponent(`http://nobody.${SUB}`)}`);
     expect(personOn(nobody.text)).toBeUndefined();
 
     const { name: aliceContainer } = await containerOf(sub, 'alice');
@@ -125,7 +128,8 @@ describe('path mode', () => {
     expect(seen.get(`${aliceContainer}@docker`)).toMatchObject({
       rule: `Host(\`${PATH}\`) && (Path(\`/alice\`) || PathPrefix(\`/alice/\`))`,
       priority: 100,
-      middlewares: [`${aliceContainer}-slash@docker`, `${aliceContainer}-strip@docker`],
+      // The access check between the slash redirect and the prefix strip.
+      middlewares: [`${aliceContainer}-slash@docker`, 'spawner-auth-path@file', `${aliceContainer}-strip@docker`],
     });
   });
 
@@ -176,9 +180,12 @@ describe('path mode', () => {
     const health = await viaTraefik(traefik, PATH, '/health');
     expect(health.status).toBe(200);
     expect(JSON.parse(health.text)).toMatchObject({ status: 'ok' });
-    // The session cookie stays under /hub, so people's containers never see it.
+    // Spawner's cookies stay under /hub, so people's containers never see them: the login form's
+    // CSRF cookie here (a visit starts no session; the session cookie's Path=/hub is checked at
+    // login in test/http/cookies.test.ts).
     const cookie = String((await viaTraefik(traefik, PATH, '/hub/login', { headers: BROWSER_HEADERS })).headers['set-cookie']);
-    expect(cookie).toMatch(/^spawner\.sid=[^;]+; Path=\/hub;/);
+    expect(cookie).toMatch(/^spawner\.csrf=[^;]+; Path=\/hub;/);
+    expect(cookie).not.toContain('spawner.sid');
     await expectNoRouterErrors(traefik, SPAWNER_ROUTERS);
   });
 

@@ -29,6 +29,8 @@ beforeAll(async () => {
     domains: { sub: SUB, path: PATH },
     composeFiles: ['docker-compose.yml', 'docker-compose.tls.yml'],
     env: { TRAEFIK_CERTRESOLVER: RESOLVER },
+    // Public services: this file is about TLS routing (the check runs, and lets everyone in).
+    spawnerEnv: { SERVICE_ACCESS: 'public' },
     traefik: {
       tls: true,
       args: [

@@ -48,7 +48,8 @@ export interface HttpDynamic {
 /**
  * `traefik.http.*` labels as dynamic configuration: the keys map one to one (Traefik reads both
  * case-insensitively), except that the service's `loadbalancer.server.port` — meaningful only on
- * a container — becomes a server URL on the host. `rename` gives routers, services and
+ * a container — becomes a server URL on the host, and a forwardAuth address (Spawner's compose
+ * service name and port) points at that host URL, its path kept. `rename` gives routers, services and
  * middlewares other names, for two Spawners behind one Traefik.
  */
 export function labelsToDynamic(
@@ -65,6 +66,11 @@ export function labelsToDynamic(
     const target = (section[rename(name)] ??= {});
     if (kind === 'services' && rest.toLowerCase() === 'loadbalancer.server.port') {
       target.loadBalancer = { servers: [{ url: serviceUrl }] };
+      continue;
+    }
+    if (kind === 'middlewares' && rest.toLowerCase() === 'forwardauth.address') {
+      const url = new URL(value);
+      setPath(target, rest.split('.'), `${serviceUrl}${url.pathname}`);
       continue;
     }
     const renamed = kind === 'routers' && rest.toLowerCase() === 'service' ? rename(value) : value;

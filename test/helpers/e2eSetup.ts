@@ -106,7 +106,13 @@ export async function startBothModes(runId: string, file: string, options: BothM
       network,
       constraint: `Label(\`${TEST_FILE_LABEL}\`,\`${file}\`)`,
       ...options.traefik,
-      dynamic: { http: { routers: { ...subHttp.routers, ...pathHttp.routers }, services: { ...subHttp.services, ...pathHttp.services } } },
+      dynamic: {
+        http: {
+          routers: { ...subHttp.routers, ...pathHttp.routers },
+          services: { ...subHttp.services, ...pathHttp.services },
+          middlewares: { ...subHttp.middlewares, ...pathHttp.middlewares },
+        },
+      },
     });
     const common = {
       ...env,
@@ -118,11 +124,22 @@ export async function startBothModes(runId: string, file: string, options: BothM
       CONTAINER_IDLE_TIMEOUT: '0',
       ...options.spawnerEnv,
     };
-    sub = await startSpawner({ runId, port: subPort, env: { ...common, BASE_DOMAIN: options.domains.sub, ...options.subEnv } });
+    // People's routers use the access check the compose labels define, renamed per mode.
+    sub = await startSpawner({
+      runId,
+      port: subPort,
+      env: { ...common, BASE_DOMAIN: options.domains.sub, TRAEFIK_AUTH_MIDDLEWARE: 'spawner-auth-sub@file', ...options.subEnv },
+    });
     path = await startSpawner({
       runId,
       port: pathPort,
-      env: { ...common, BASE_DOMAIN: options.domains.path, ROUTING_MODE: 'path', ...options.pathEnv },
+      env: {
+        ...common,
+        BASE_DOMAIN: options.domains.path,
+        ROUTING_MODE: 'path',
+        TRAEFIK_AUTH_MIDDLEWARE: 'spawner-auth-path@file',
+        ...options.pathEnv,
+      },
     });
     // Traefik answers its ping before the file provider's routers are in: wait for Spawner's own.
     await expectNoRouterErrors(traefik, SPAWNER_ROUTERS);

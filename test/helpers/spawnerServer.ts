@@ -1,5 +1,6 @@
 // A Spawner app listening on a loopback port (as Traefik's backend), and the routes to it that
-// mirror Spawner's own docker-compose labels, as Traefik file-provider configuration.
+// mirror Spawner's own docker-compose labels, as Traefik file-provider configuration: its routers
+// and the access check `<name>-auth` (give that Spawner TRAEFIK_AUTH_MIDDLEWARE=<name>-auth@file).
 import { createServer, type Server } from 'node:http';
 import { buildTestApp, type TestApp } from './app.js';
 
@@ -35,5 +36,14 @@ export function spawnerRoutes(name: string, domain: string, port: number, subdom
       [`${name}-wake`]: { rule: `HostRegexp(\`^[a-z0-9-]+\\.${escaped}$\`)`, priority: 1, entryPoints: ['web'], service: name },
     },
     services: { [name]: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${port}` }] } } },
+    middlewares: {
+      [`${name}-auth`]: {
+        forwardAuth: {
+          address: `http://127.0.0.1:${port}/.spawner/verify`,
+          trustForwardHeader: true,
+          authResponseHeaders: ['Cookie', 'X-Spawner-User'],
+        },
+      },
+    },
   };
 }

@@ -1,5 +1,7 @@
 // The wake handler as the fallback route reaches it (Host alice.<domain>, or /alice/… in path
-// mode), straight through HTTP: who it wakes, who it refuses, and its limits.
+// mode), straight through HTTP: who it wakes, who it refuses, and its limits. These apps make new
+// services public (SERVICE_ACCESS=public): waking is the subject here; who may wake is
+// test/http/access.test.ts's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import request from 'supertest';
@@ -19,10 +21,22 @@ beforeAll(async () => {
   // WAKE_HOLD=0: show the starting page at once, so these tests see it whatever the start time.
   t = buildTestApp({
     runId,
-    env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'apps.test', WAKE_RATE_LIMIT_PER_MINUTE: '3', WAKE_HOLD: '0ms' },
+    env: {
+      TRAEFIK_NETWORK: network,
+      BASE_DOMAIN: 'apps.test',
+      WAKE_RATE_LIMIT_PER_MINUTE: '3',
+      WAKE_HOLD: '0ms',
+      SERVICE_ACCESS: 'public',
+    },
   });
-  pathMode = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'path.test', ROUTING_MODE: 'path', WAKE_HOLD: '0ms' } });
-  holding = buildTestApp({ runId, env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'hold.test', ROUTING_MODE: 'path' } });
+  pathMode = buildTestApp({
+    runId,
+    env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'path.test', ROUTING_MODE: 'path', WAKE_HOLD: '0ms', SERVICE_ACCESS: 'public' },
+  });
+  holding = buildTestApp({
+    runId,
+    env: { TRAEFIK_NETWORK: network, BASE_DOMAIN: 'hold.test', ROUTING_MODE: 'path', SERVICE_ACCESS: 'public' },
+  });
 });
 
 afterAll(async () => {
@@ -39,12 +53,10 @@ async function stoppedUser(app: TestApp, username: string, base = '') {
 }
 
 describe('wake handler', () => {
-  it('when the host names nobody, then a self-contained 404 page answers', async () => {
+  it('when the host names nobody, then a stranger is sent to log in, as for a name that is not public (no name probing)', async () => {
     const response = await request(t.app).get('/').set('Host', 'ghost.apps.test').set('User-Agent', BROWSER).set('Accept', 'text/html');
-    expect(response.status).toBe(404);
-    expect(response.text).toContain('No service called “ghost”');
-    expect(response.headers['content-security-policy']).toMatch(/style-src 'nonce-/);
-    expect(response.text).toContain('href="http://spawner.apps.test/signup"');
+    expect(response.status).toBe(302);
+    expect(response.headers.location).toBe(`http://spawner.apps.test/authorize?next=${encodeURIComponent('http://ghost.apps.test/')}`);
   });
 
   it('when a bot asks, then it hears "asleep" and the container stays stopped', async () => {

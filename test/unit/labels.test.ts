@@ -14,6 +14,7 @@ describe('buildLabels', () => {
       'traefik.http.routers.user-alice-7.rule': 'Host(`alice.apps.example.com`)',
       'traefik.http.routers.user-alice-7.entrypoints': 'web',
       'traefik.http.routers.user-alice-7.service': 'user-alice-7',
+      'traefik.http.routers.user-alice-7.middlewares': 'spawner-auth@docker',
       'traefik.http.services.user-alice-7.loadbalancer.server.port': '8080',
       'spawner.managed': 'true',
       'spawner.user_id': '7',
@@ -31,6 +32,7 @@ describe('buildLabels', () => {
       'traefik.http.routers.user-alice-7.tls': 'true',
       'traefik.http.routers.user-alice-7.tls.certresolver': 'le',
       'traefik.http.routers.user-alice-7.service': 'user-alice-7',
+      'traefik.http.routers.user-alice-7.middlewares': 'spawner-auth@docker',
       'traefik.http.services.user-alice-7.loadbalancer.server.port': '8080',
       'spawner.managed': 'true',
       'spawner.user_id': '7',
@@ -38,7 +40,7 @@ describe('buildLabels', () => {
     });
   });
 
-  it('path mode: exact path or path with slash, slash redirect, prefix stripped, priority above Spawner', () => {
+  it('path mode: exact path or path with slash, slash redirect, then the access check, then the prefix stripped, priority above Spawner', () => {
     const config = loadConfig({ BASE_DOMAIN: 'coder.example.org', ROUTING_MODE: 'path' });
     expect(buildLabels(planFromConfig(config, alice))).toEqual({
       'traefik.enable': 'true',
@@ -47,7 +49,7 @@ describe('buildLabels', () => {
       'traefik.http.routers.user-alice-7.priority': '100',
       'traefik.http.routers.user-alice-7.entrypoints': 'web',
       'traefik.http.routers.user-alice-7.service': 'user-alice-7',
-      'traefik.http.routers.user-alice-7.middlewares': 'user-alice-7-slash,user-alice-7-strip',
+      'traefik.http.routers.user-alice-7.middlewares': 'user-alice-7-slash,spawner-auth@docker,user-alice-7-strip',
       'traefik.http.middlewares.user-alice-7-slash.redirectregex.regex': '^(https?://[^/]+/alice)(\\?.*)?$',
       'traefik.http.middlewares.user-alice-7-slash.redirectregex.replacement': '${1}/${2}',
       'traefik.http.middlewares.user-alice-7-slash.redirectregex.permanent': 'true',
@@ -70,8 +72,16 @@ describe('buildLabels', () => {
     expect(labels['traefik.http.routers.user-alice-7.entrypoints']).toBe('websecure');
     expect(labels['traefik.http.routers.user-alice-7.tls']).toBe('true');
     expect(labels['traefik.http.routers.user-alice-7.tls.certresolver']).toBe('le');
-    expect(labels['traefik.http.routers.user-alice-7.middlewares']).toBe('user-alice-7-slash');
+    expect(labels['traefik.http.routers.user-alice-7.middlewares']).toBe('user-alice-7-slash,spawner-auth@docker');
     expect(Object.keys(labels).some((k) => k.includes('stripprefix'))).toBe(false);
+  });
+
+  it("when TRAEFIK_AUTH_MIDDLEWARE names another middleware, then people's routers use that one; empty keeps the default", () => {
+    const labels = buildLabels(planFromConfig(loadConfig({ TRAEFIK_AUTH_MIDDLEWARE: 'my-auth@file' }), alice));
+    expect(labels['traefik.http.routers.user-alice-7.middlewares']).toBe('my-auth@file');
+    const empty = buildLabels(planFromConfig(loadConfig({ TRAEFIK_AUTH_MIDDLEWARE: '' }), alice));
+    expect(empty['traefik.http.routers.user-alice-7.middlewares']).toBe('spawner-auth@docker');
+    expect(() => loadConfig({ TRAEFIK_AUTH_MIDDLEWARE: 'a b' })).toThrow(/TRAEFIK_AUTH_MIDDLEWARE/);
   });
 
   it('extra labels are added but can never override routing or ownership', () => {

@@ -16,6 +16,16 @@ export const users = sqliteTable(
       .notNull()
       .default(sql`(unixepoch('subsec') * 1000)`),
     lastActivity: integer('last_activity', { mode: 'timestamp_ms' }),
+    /** Who reaches the person's service besides the people it is shared with: 'owner' or 'public'. */
+    serviceAccess: text('service_access', { enum: ['owner', 'public'] })
+      .notNull()
+      .default('owner'),
+    /** Managed by the admin console; the access check only reads it. */
+    isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+    /** Bumped at logout and password change: every access cookie the person holds dies. */
+    accessEpoch: integer('access_epoch').notNull().default(0),
+    /** Bumped when a share of the person's service ends: every cookie for that service dies. */
+    serviceEpoch: integer('service_epoch').notNull().default(0),
   },
   (t) => [
     // Usernames are stored lowercase already; the lower() index makes the rule explicit and
@@ -47,6 +57,23 @@ export const rateLimits = sqliteTable(
     resetAt: integer('reset_at').notNull(),
   },
   (t) => [index('rate_limits_reset_at').on(t.resetAt)],
+);
+
+/** Who else a person's service is shared with; gone with either account. */
+export const shares = sqliteTable(
+  'shares',
+  {
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' })
+      .notNull()
+      .default(sql`(unixepoch('subsec') * 1000)`),
+  },
+  (t) => [uniqueIndex('shares_owner_user').on(t.ownerId, t.userId), index('shares_user').on(t.userId)],
 );
 
 export type UserRow = typeof users.$inferSelect;

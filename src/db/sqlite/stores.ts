@@ -1,14 +1,16 @@
-// Every store on one SQLite file, opened together: the users repository, sessions, rate limits
+// Every store on one SQLite file, opened together: the users and shares repositories, sessions, rate limits
 // and the health ping. `db` and `sqlite` stay visible for tests and the bench that look at the
 // file directly; Spawner's own code only sees the Stores interface.
 import { openSqliteDatabase, type SqliteDatabase } from './database.js';
 import { SqliteUserStore } from './users.js';
+import { SqliteShareStore } from './shares.js';
 import { SqliteSessionStore } from './sessionStore.js';
 import { SqliteRateLimits } from './rateLimitStore.js';
 import type { Stores } from '../stores.js';
 
 export interface SqliteStores extends Stores, Pick<SqliteDatabase, 'db' | 'sqlite'> {
   users: SqliteUserStore;
+  shares: SqliteShareStore;
   sessions: SqliteSessionStore;
   rateLimits: SqliteRateLimits;
 }
@@ -23,6 +25,7 @@ export function openSqliteStores(path: string, options: { busyTimeoutMs?: number
     db,
     sqlite,
     users: new SqliteUserStore(db),
+    shares: new SqliteShareStore(db),
     sessions,
     rateLimits,
     health: {

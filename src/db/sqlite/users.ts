@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { users } from './schema.js';
-import { DuplicateUserError, type ContainerRecord, type NewUser, type User, type UserStore } from '../stores.js';
+import { DuplicateUserError, type ContainerRecord, type NewUser, type ServiceAccess, type User, type UserStore } from '../stores.js';
 
 export class SqliteUserStore implements UserStore {
   private activityStatement: Statement<[number, number]> | undefined;
@@ -76,6 +76,30 @@ export class SqliteUserStore implements UserStore {
 
   async delete(id: number): Promise<void> {
     this.db.delete(users).where(eq(users.id, id)).run();
+  }
+
+  async setServiceAccess(id: number, access: ServiceAccess): Promise<void> {
+    this.db.update(users).set({ serviceAccess: access }).where(eq(users.id, id)).run();
+  }
+
+  async bumpAccessEpoch(id: number): Promise<number> {
+    const row = this.db
+      .update(users)
+      .set({ accessEpoch: sql`${users.accessEpoch} + 1` })
+      .where(eq(users.id, id))
+      .returning({ epoch: users.accessEpoch })
+      .get();
+    return row?.epoch ?? 0;
+  }
+
+  async bumpServiceEpoch(id: number): Promise<number> {
+    const row = this.db
+      .update(users)
+      .set({ serviceEpoch: sql`${users.serviceEpoch} + 1` })
+      .where(eq(users.id, id))
+      .returning({ epoch: users.serviceEpoch })
+      .get();
+    return row?.epoch ?? 0;
   }
 
   async all(): Promise<User[]> {

@@ -1,0 +1,27 @@
+// The shares table on SQLite, behind the ShareStore interface: who else may reach a person's
+// service. The unique index makes a second share of the same pair a no-op.
+import { and, eq } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { shares } from './schema.js';
+import type { ShareStore } from '../stores.js';
+
+export class SqliteShareStore implements ShareStore {
+  constructor(private readonly db: Db) {}
+
+  async add(ownerId: number, userId: number): Promise<boolean> {
+    const result = this.db.insert(shares).values({ ownerId, userId }).onConflictDoNothing().run();
+    return result.changes > 0;
+  }
+
+  async remove(ownerId: number, userId: number): Promise<boolean> {
+    const result = this.db
+      .delete(shares)
+      .where(and(eq(shares.ownerId, ownerId), eq(shares.userId, userId)))
+      .run();
+    return result.changes > 0;
+  }
+
+  async all(): Promise<{ ownerId: number; userId: number }[]> {
+    return this.db.select({ ownerId: shares.ownerId, userId: shares.userId }).from(shares).all();
+  }
+}

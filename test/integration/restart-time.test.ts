@@ -1,0 +1,51 @@
+// How long people's services are unreachable when Spawner restarts: every request to them passes
+// Traefik's forwardAuth to Spawner, which answers 500 while Spawner is down. Measured on the real
+// process (src/server.ts under tsx, as `npx tsx src/server.ts`): SIGTERM, start again on the same
+// database, time until /.spawner/verify answers again. README quotes the figure.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, inject, it } from 'vitest';
+import { createTestNetwork, TEST_RUN_LABEL } from '../helpers/docker.js';
+import { uniquePrefix } from '../helpers/app.js';
+import { ServerProcess } from '../helpers/serverProcess.js';
+import { TEST_IMAGE } from '../helpers/testImage.js';
+
+const runId = inject('runId');
+const dir = mkdtempSync(join(tmpdir(), 'spawner-restart-'));
+let server: ServerProcess | undefined;
+
+afterAll(async () => {
+  await server?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('when Spawner is restarted, then the access check answers again within 10 s (the figure is logged)', async () => {
+  const network = await createTestNetwork(runId, `spawner-test-${runId}-restart`);
+  const env = {
+    NODE_ENV: 'test',
+    SECRET_KEY: 'restart-test-secret-key-0123456789abcdef',
+    LOG_LEVEL: 'info',
+    BASE_DOMAIN: 'restart.test',
+    DATABASE_PATH: join(dir, 'spawner.db'),
+    TRAEFIK_NETWORK: network,
+    USER_TEMPLATE_IMAGE: TEST_IMAGE,
+    CONTAINER_NAME_PREFIX: uniquePrefix(),
+    CONTAINER_EXTRA_LABELS: `${TEST_RUN_LABEL}=${runId}`,
+  };
+  server = await ServerProcess.start(env);
+  await server.ready();
+  const stopAt = Date.now();
+  await server.kill('SIGTERM');
+  const down = Date.now() - stopAt;
+  const startAt = Date.now();
+  server = await ServerProcess.start(env);
+  await server.ready();
+  const up = Date.now() - startAt;
+  const verify = await fetch(`${server.url}/.spawner/verify`, {
+    headers: { 'X-Forwarded-Host': 'alice.restart.test', 'X-Forwarded-Uri': '/', Accept: 'application/json' },
+  });
+  expect(verify.status).toBe(401);
+  console.info(`restart: SIGTERM to exit ${down} ms, start to serving ${up} ms, ${down + up} ms without answers`);
+  expect(down + up).toBeLessThan(10_000);
+});
