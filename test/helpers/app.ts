@@ -25,8 +25,8 @@ export interface TestApp {
   /** The stores the app runs on (SQLite or PostgreSQL: tests do not care which). */
   database: Stores;
   /**
-   * Looks at the database directly, on either dialect: SQL both understand, `?` placeholders,
-   * numbers as numbers (PostgreSQL's bigints too).
+   * Looks at (or changes) the database directly, on either dialect: SQL both understand, `?`
+   * placeholders, numbers as numbers (PostgreSQL's bigints too), TRUE/FALSE for booleans.
    */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<T[]>;
   config: Readonly<Config>;
@@ -106,7 +106,12 @@ function sqliteStores(path: string): TestStores {
   const database = openSqliteStores(path);
   return {
     database,
-    query: async <T>(sql: string, ...params: unknown[]) => database.sqlite.prepare(sql).all(...params) as T[],
+    query: async <T>(sql: string, ...params: unknown[]) => {
+      const statement = database.sqlite.prepare(sql);
+      // A statement without rows (UPDATE, DELETE) answers [] as on PostgreSQL.
+      if (!statement.reader) return statement.run(...params) && ([] as T[]);
+      return statement.all(...params) as T[];
+    },
     // The file goes with the test's directory.
     drop: async () => undefined,
   };

@@ -1,7 +1,8 @@
 // What a migrated database looks like, read back from the database itself (SQLite's PRAGMAs,
 // PostgreSQL's catalogs) and written in one dialect-neutral shape, so the two can be compared:
-// tables, their columns (type family, nullability, primary key, whether there is a default) and
-// their indexes (unique or not, on which columns or expressions). Migration bookkeeping is left out.
+// tables, their columns (type family, nullability, primary key, whether there is a default), their
+// indexes (unique or not, on which columns or expressions) and their foreign keys (what a column
+// points at, what a delete does). Migration bookkeeping is left out.
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 
@@ -21,8 +22,16 @@ export interface IndexShape {
 }
 
 export interface SchemaShape {
-  [table: string]: { columns: Record<string, ColumnShape>; indexes: Record<string, IndexShape> };
+  [table: string]: {
+    columns: Record<string, ColumnShape>;
+    indexes: Record<string, IndexShape>;
+    /** column → `users.id on delete cascade` */
+    foreignKeys: Record<string, string>;
+  };
 }
+
+/** PostgreSQL's pg_constraint.confdeltype letters, in SQLite's words. */
+const PG_DELETE_ACTIONS: Record<string, string> = { a: 'no action', r: 'restrict', c: 'cascade', n: 'set null', d: 'set default' };
 
 /** SQLite's type affinity rules (sqlite.org/datatype3.html, 3.1), which is what a column really holds. */
 function sqliteFamily(declared: string): ColumnShape['family'] {
@@ -70,7 +79,14 @@ export function sqliteShape(sqlite: Database.Database): SchemaShape {
     const indexes = (sqlite.prepare(`PRAGMA index_list("${table}")`).all() as { name: string; unique: number; origin: string }[])
       // 'pk' and 'u' are SQLite's own indexes behind PRIMARY KEY / UNIQUE; columns carry those.
       .filter((index) => index.origin === 'c');
+    const foreignKeys = sqlite.prepare(`PRAGMA foreign_key_list("${table}")`).all() as {
+      from: string;
+      table: string;
+      to: string;
+      on_delete: string;
+    }[];
     shape[table] = {
+      foreignKeys: byName(foreignKeys.map((f) => [f.from, `${f.table}.${f.to} on delete ${f.on_delete.toLowerCase()}`])),
       columns: byName(
         columns.map((c) => [
           c.name,
@@ -115,10 +131,29 @@ export async function pgShape(client: pg.Pool | pg.Client): Promise<SchemaShape>
      WHERE i.schemaname = 'public'
        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname AND c.contype IN ('p', 'u'))`,
   );
+  const { rows: foreignKeys } = await client.query<{
+    table: string;
+    column: string;
+    target: string;
+    target_column: string;
+    on_delete: string;
+  }>(
+    `SELECT c.conrelid::regclass::text AS table, a.attname AS column, c.confrelid::regclass::text AS target,
+            t.attname AS target_column, c.confdeltype AS on_delete
+     FROM pg_constraint c
+     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+     JOIN pg_attribute t ON t.attrelid = c.confrelid AND t.attnum = c.confkey[1]
+     WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace`,
+  );
   const isKey = (table: string, column: string) => keys.some((k) => k.table_name === table && k.column_name === column);
   const shape: SchemaShape = {};
   for (const table of [...new Set(columns.map((c) => c.table_name))].sort()) {
     shape[table] = {
+      foreignKeys: byName(
+        foreignKeys
+          .filter((f) => f.table === table)
+          .map((f) => [f.column, `${f.target}.${f.target_column} on delete ${PG_DELETE_ACTIONS[f.on_delete] ?? f.on_delete}`]),
+      ),
       columns: byName(
         columns
           .filter((c) => c.table_name === table)

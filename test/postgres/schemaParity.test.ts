@@ -1,6 +1,6 @@
 // The two schemas (src/db/sqlite/schema.ts, src/db/pg/schema.ts) must describe the same database:
 // both are migrated from scratch by their committed migrations and read back from the databases
-// themselves, so a table, column or index added to one dialect only fails here.
+// themselves, so a table, column, index or foreign key added to one dialect only fails here.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,5 +55,12 @@ describe('the SQLite and PostgreSQL schemas', () => {
       expect({ table, indexes: pgSide[table]?.indexes }).toEqual({ table, indexes: sqliteSide[table]!.indexes });
     }
     expect(sqliteSide.users!.indexes.users_email_ci).toEqual({ unique: true, on: 'lower(email)' });
+  });
+
+  it('when both are migrated from scratch, then every table has the same foreign keys, with the same delete action', () => {
+    for (const table of Object.keys(sqliteSide)) {
+      expect({ table, foreignKeys: pgSide[table]?.foreignKeys }).toEqual({ table, foreignKeys: sqliteSide[table]!.foreignKeys });
+    }
+    expect(sqliteSide.shares?.foreignKeys.owner_id).toBe('users.id on delete cascade');
   });
 });

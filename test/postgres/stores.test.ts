@@ -34,7 +34,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   clock = 1_700_000_000_000;
-  await a.pool.query('TRUNCATE users, sessions, rate_limits RESTART IDENTITY');
+  await a.pool.query('TRUNCATE users, shares, sessions, rate_limits RESTART IDENTITY');
 });
 
 function limiter(pool: pg.Pool, prefix: string, windowMs = 60_000): { limits: PgRateLimits; store: Store } {
@@ -86,6 +86,24 @@ describe('PgUserStore', () => {
     await b.users.delete(people[0]!.id);
     expect(await a.users.findById(people[0]!.id)).toBeUndefined();
     expect(await a.users.count()).toBe(2);
+  });
+});
+
+describe('PgShareStore and the epochs', () => {
+  it('when a service is shared twice, then the second is a no-op; when either account goes, then the share goes with it', async () => {
+    const owner = await a.users.create({ username: 'owner', email: 'owner@example.com', passwordHash: 'x' });
+    const guest = await a.users.create({ username: 'guest', email: 'guest@example.com', passwordHash: 'x' });
+    expect(owner).toMatchObject({ serviceAccess: 'owner', isAdmin: false, accessEpoch: 0, serviceEpoch: 0 });
+    expect(await a.shares.add(owner.id, guest.id)).toBe(true);
+    expect(await b.shares.add(owner.id, guest.id)).toBe(false);
+    expect(await b.shares.all()).toEqual([{ ownerId: owner.id, userId: guest.id }]);
+    expect(await a.users.bumpAccessEpoch(guest.id)).toBe(1);
+    expect(await b.users.bumpServiceEpoch(owner.id)).toBe(1);
+    await a.users.setServiceAccess(owner.id, 'public');
+    expect(await b.users.findById(owner.id)).toMatchObject({ serviceAccess: 'public', serviceEpoch: 1 });
+    await a.users.delete(guest.id);
+    expect(await a.shares.all()).toEqual([]);
+    expect(await a.shares.remove(owner.id, guest.id)).toBe(false);
   });
 });
 

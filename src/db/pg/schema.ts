@@ -3,7 +3,7 @@
 // Migrations in drizzle-pg/ are generated from this file (`npm run db:generate`) and applied at
 // start-up; test/postgres/schemaParity.test.ts fails when the two schemas drift apart.
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** A point in time, as a Date in JS; `timestamptz` so the server's time zone never matters. */
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
@@ -22,6 +22,16 @@ export const users = pgTable(
     containerName: text('container_name'),
     createdAt: instant('created_at').notNull().defaultNow(),
     lastActivity: instant('last_activity'),
+    /** Who reaches the person's service besides the people it is shared with: 'owner' or 'public'. */
+    serviceAccess: text('service_access', { enum: ['owner', 'public'] })
+      .notNull()
+      .default('owner'),
+    /** Managed by the admin console; the access check only reads it. */
+    isAdmin: boolean('is_admin').notNull().default(false),
+    /** Bumped at logout and password change: every access cookie the person holds dies. */
+    accessEpoch: integer('access_epoch').notNull().default(0),
+    /** Bumped when a share of the person's service ends: every cookie for that service dies. */
+    serviceEpoch: integer('service_epoch').notNull().default(0),
   },
   (t) => [
     // As on SQLite: one account per name and per address, whatever the case.
@@ -52,6 +62,21 @@ export const rateLimits = pgTable(
     resetAt: epochMs('reset_at').notNull(),
   },
   (t) => [index('rate_limits_reset_at').on(t.resetAt)],
+);
+
+/** Who else a person's service is shared with; gone with either account. */
+export const shares = pgTable(
+  'shares',
+  {
+    ownerId: integer('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('shares_owner_user').on(t.ownerId, t.userId), index('shares_user').on(t.userId)],
 );
 
 export type UserRow = typeof users.$inferSelect;

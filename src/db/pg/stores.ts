@@ -1,8 +1,9 @@
-// Every store on one PostgreSQL database, opened together: the users repository, sessions, rate
-// limits and the health ping, all on one pool. `db` and `pool` stay visible for tests that look
+// Every store on one PostgreSQL database, opened together: the users and shares repositories,
+// sessions, rate limits and the health ping, all on one pool. `db` and `pool` stay visible for tests that look
 // at the database directly; Spawner's own code only sees the Stores interface.
 import { openPgDatabase, wrapPool, type PgDatabase, type PgOptions } from './database.js';
 import { PgUserStore } from './users.js';
+import { PgShareStore } from './shares.js';
 import { PgSessionStore } from './sessionStore.js';
 import { PgRateLimits } from './rateLimitStore.js';
 import type pg from 'pg';
@@ -10,6 +11,7 @@ import type { Stores } from '../stores.js';
 
 export interface PgStores extends Stores, Pick<PgDatabase, 'db' | 'pool'> {
   users: PgUserStore;
+  shares: PgShareStore;
   sessions: PgSessionStore;
   rateLimits: PgRateLimits;
 }
@@ -33,6 +35,7 @@ function storesOn(database: PgDatabase): PgStores {
     db,
     pool,
     users: new PgUserStore(db),
+    shares: new PgShareStore(db),
     sessions,
     rateLimits,
     health: {

@@ -3,7 +3,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { users } from './schema.js';
-import { DuplicateUserError, type ContainerRecord, type NewUser, type User, type UserStore } from '../stores.js';
+import { DuplicateUserError, type ContainerRecord, type NewUser, type ServiceAccess, type User, type UserStore } from '../stores.js';
 
 export class PgUserStore implements UserStore {
   constructor(private readonly db: Db) {}
@@ -72,6 +72,28 @@ export class PgUserStore implements UserStore {
 
   async delete(id: number): Promise<void> {
     await this.db.delete(users).where(eq(users.id, id));
+  }
+
+  async setServiceAccess(id: number, access: ServiceAccess): Promise<void> {
+    await this.db.update(users).set({ serviceAccess: access }).where(eq(users.id, id));
+  }
+
+  async bumpAccessEpoch(id: number): Promise<number> {
+    const [row] = await this.db
+      .update(users)
+      .set({ accessEpoch: sql`${users.accessEpoch} + 1` })
+      .where(eq(users.id, id))
+      .returning({ epoch: users.accessEpoch });
+    return row?.epoch ?? 0;
+  }
+
+  async bumpServiceEpoch(id: number): Promise<number> {
+    const [row] = await this.db
+      .update(users)
+      .set({ serviceEpoch: sql`${users.serviceEpoch} + 1` })
+      .where(eq(users.id, id))
+      .returning({ epoch: users.serviceEpoch });
+    return row?.epoch ?? 0;
   }
 
   /** In id order, as SQLite returns them (PostgreSQL's own order moves with every update). */
