@@ -9,6 +9,8 @@ import { PgRateLimits } from './rateLimitStore.js';
 import type pg from 'pg';
 import type { Stores } from '../stores.js';
 
+const PING_TIMEOUT_MS = 3000;
+
 export interface PgStores extends Stores, Pick<PgDatabase, 'db' | 'pool'> {
   users: PgUserStore;
   shares: PgShareStore;
@@ -39,8 +41,9 @@ function storesOn(database: PgDatabase): PgStores {
     sessions,
     rateLimits,
     health: {
+      // Bounded: a server that accepts the connection and then hangs must not hold /health up.
       ping: async () => {
-        await pool.query('SELECT 1');
+        await pool.query({ text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig);
       },
     },
     isOpen: () => open,
