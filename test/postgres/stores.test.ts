@@ -89,6 +89,21 @@ describe('PgUserStore', () => {
   });
 });
 
+describe('text PostgreSQL refuses', () => {
+  it('when a login or a limiter key contains a NUL character, then lookups find nobody and the key is counted on its own', async () => {
+    await a.users.create({ username: 'nul', email: 'nul@example.com', passwordHash: 'x' });
+    expect(await a.users.findByLogin('nul\u0000')).toBeUndefined();
+    expect(await a.users.findByLogin('nul@example.com\u0000')).toBeUndefined();
+    const { limits, store } = limiter(a.pool, 'login-account:');
+    expect(await store.increment('name:\u0000aaa')).toMatchObject({ totalHits: 1 });
+    expect(await store.increment('name:\u0000aaa')).toMatchObject({ totalHits: 2 });
+    // Lossless: the escaped forms of two different keys never meet.
+    expect(await store.increment('name:\\0aaa')).toMatchObject({ totalHits: 1 });
+    expect(await store.get?.('name:\u0000aaa')).toMatchObject({ totalHits: 2 });
+    limits.close();
+  });
+});
+
 describe('PgShareStore and the epochs', () => {
   it('when a service is shared twice, then the second is a no-op; when either account goes, then the share goes with it', async () => {
     const owner = await a.users.create({ username: 'owner', email: 'owner@example.com', passwordHash: 'x' });

@@ -21,6 +21,13 @@ const INCREMENT = `
     reset_at = CASE WHEN r.reset_at <= $2 THEN excluded.reset_at ELSE r.reset_at END
   RETURNING hits, reset_at`;
 
+/**
+ * PostgreSQL refuses a NUL character in text, and a key carries what a client typed (an unknown
+ * login name): escaped losslessly (`\` → `\\`, NUL → `\0`), so two keys stay two keys.
+ */
+export const textSafe = (key: string): string =>
+  key.includes('\u0000') || key.includes('\\') ? key.replaceAll('\\', '\\\\').replaceAll('\u0000', '\\0') : key;
+
 export class PgRateLimits implements RateLimitStore {
   private purgeTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -53,7 +60,7 @@ export class PgRateLimits implements RateLimitStore {
   /** A Store for one limiter; the prefix keeps the limiters' counters apart in the one table. */
   storeFor(prefix: string): Store {
     let windowMs = 60_000;
-    const full = (key: string) => `${prefix}${key}`;
+    const full = (key: string) => `${prefix}${textSafe(key)}`;
     const info = (row: Row): ClientRateLimitInfo => ({ totalHits: row.hits, resetTime: new Date(Number(row.reset_at)) });
     return {
       prefix,

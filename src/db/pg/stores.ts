@@ -42,6 +42,7 @@ function storesOn(database: PgDatabase): PgStores {
     rateLimits,
     health: {
       // Bounded: a server that accepts the connection and then hangs must not hold /health up.
+      // (node-postgres honours query_timeout per query; its types list it only on the client.)
       ping: async () => {
         await pool.query({ text: 'SELECT 1', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig);
       },

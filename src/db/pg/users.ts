@@ -5,6 +5,11 @@ import type { Db } from './database.js';
 import { users } from './schema.js';
 import { DuplicateUserError, type ContainerRecord, type NewUser, type ServiceAccess, type User, type UserStore } from '../stores.js';
 
+/**
+ * PostgreSQL refuses a NUL character in any text (SQLite stores it), so a login typed with one
+ * would be a server error; no stored name or address can contain one, so such a lookup finds
+ * nobody without asking the server.
+ */
 export class PgUserStore implements UserStore {
   constructor(private readonly db: Db) {}
 
@@ -14,6 +19,7 @@ export class PgUserStore implements UserStore {
   }
 
   async findByUsername(username: string): Promise<User | undefined> {
+    if (username.includes('\u0000')) return undefined;
     const [row] = await this.db
       .select()
       .from(users)
@@ -22,6 +28,7 @@ export class PgUserStore implements UserStore {
   }
 
   async findByEmail(email: string): Promise<User | undefined> {
+    if (email.includes('\u0000')) return undefined;
     const [row] = await this.db
       .select()
       .from(users)
