@@ -70,6 +70,7 @@ WORKDIR /app
 COPY --from=build /prod/node_modules ./node_modules
 COPY package.json ./
 COPY drizzle/ ./drizzle/
+COPY drizzle-pg/ ./drizzle-pg/
 COPY views/ ./views/
 COPY public/ ./public/
 COPY --from=build /app/dist ./dist

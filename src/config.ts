@@ -2,6 +2,7 @@
 // config. Nothing else in Spawner reads process.env: everything it needs arrives through here.
 import { z } from 'zod';
 import { parseByteSize, parseDuration } from './units.js';
+import { isPostgresUrl, redactDatabaseUrl } from './db/pg/url.js';
 
 export type RoutingMode = 'subdomain' | 'path';
 
@@ -179,6 +180,18 @@ const schema = z.object({
         .filter(Boolean),
     ),
   DATABASE_PATH: z.string().min(1).default('data/spawner.db'),
+  // The error names the URL without its password: config errors are printed and logged.
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      if (!isPostgresUrl(v.trim())) {
+        ctx.addIssue({ code: 'custom', message: `must be a postgres:// or postgresql:// URL (got "${redactDatabaseUrl(v.trim())}")` });
+        return z.NEVER;
+      }
+      return v.trim();
+    }),
   BCRYPT_COST: int(12, 4, 15),
   SESSION_IDLE_TIMEOUT: unit('12h', parseDuration, 'a duration such as 12h'),
   SESSION_MAX_AGE: unit('7d', parseDuration, 'a duration such as 7d'),
@@ -250,6 +263,8 @@ export interface Config {
   http: { port: number; listenHost: string; trustProxy: string };
   logLevel: string;
   databasePath: string;
+  /** PostgreSQL instead of the SQLite file when set. Holds a password: log redactDatabaseUrl(it). */
+  databaseUrl: string | undefined;
   bcryptCost: number;
   session: { idleTimeoutMs: number; maxAgeMs: number };
   rateLimits: {
@@ -364,6 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
     http: { port: e.SPAWNER_PORT, listenHost: e.SPAWNER_LISTEN_HOST, trustProxy: e.TRUST_PROXY },
     logLevel: e.LOG_LEVEL,
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL,
     bcryptCost: e.BCRYPT_COST,
     session: { idleTimeoutMs: e.SESSION_IDLE_TIMEOUT, maxAgeMs: e.SESSION_MAX_AGE },
     rateLimits: {

@@ -11,6 +11,8 @@ export const REDACTED_PATHS = [
   '*.passwordHash',
   'secretKey',
   '*.secretKey',
+  'databaseUrl',
+  '*.databaseUrl',
   'req.headers.cookie',
   'req.headers.authorization',
   'req.headers["x-csrf-token"]',

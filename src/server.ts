@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { openStores } from './db/open.js';
+import { redactDatabaseUrl } from './db/pg/url.js';
 import { DatabaseOpenError, type Stores } from './db/stores.js';
 import { createDockerClient, DockerodeEngine } from './containers/docker/engine.js';
 import { resolveSessionSecret } from './secret.js';
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   let stores: Stores;
   try {
-    stores = await openStores(config);
+    stores = await openStores(config, logger);
   } catch (error) {
     if (error instanceof DatabaseOpenError) fail(error.message);
     throw error;
@@ -116,7 +117,13 @@ async function main(): Promise<void> {
   }
   const address = server.address();
   logger.info(
-    { port: typeof address === 'object' && address ? address.port : config.http.port, mode: config.routingMode, domain: config.baseDomain },
+    {
+      port: typeof address === 'object' && address ? address.port : config.http.port,
+      mode: config.routingMode,
+      domain: config.baseDomain,
+      // Which database, never its password.
+      database: config.databaseUrl ? redactDatabaseUrl(config.databaseUrl) : config.databasePath,
+    },
     'spawner listening',
   );
   // In the background: a Docker engine that is down or slow must not hold up start-up.

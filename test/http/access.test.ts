@@ -259,7 +259,7 @@ describe('the access check (forwardAuth)', () => {
   });
 
   it('when an admin asks and ADMINS_REACH_SERVICES is off, then 403; the admin flag is only read', async () => {
-    t.database.sqlite.prepare("UPDATE users SET is_admin = 1 WHERE username = 'bob'").run();
+    await t.query("UPDATE users SET is_admin = TRUE WHERE username = 'bob'");
     await t.services.access.reload();
     expect((await agents.bob!.get(`/authorize?next=${encodeURIComponent('http://alice.apps.test/')}`)).status).toBe(403);
   });

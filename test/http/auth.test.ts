@@ -119,11 +119,11 @@ describe('login and logout', () => {
   it('when logging out, then the session is destroyed and the dashboard needs a login again', async () => {
     const agent = request.agent(t.app);
     expectRedirect(await logIn(agent, { username: 'carol', password: 'carol-password-1' }), '/dashboard');
-    const sessionsBefore = t.database.sqlite.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number };
+    const [sessionsBefore] = await t.query<{ n: number }>('SELECT count(*) AS n FROM sessions');
     const token = csrfFrom((await agent.get('/dashboard')).text);
     expectRedirect(await agent.post('/logout').type('form').send({ _csrf: token }), '/login?logged_out=1');
-    const sessionsAfter = t.database.sqlite.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number };
-    expect(sessionsAfter.n).toBe(sessionsBefore.n - 1);
+    const [sessionsAfter] = await t.query<{ n: number }>('SELECT count(*) AS n FROM sessions');
+    expect(sessionsAfter!.n).toBe(sessionsBefore!.n - 1);
     expectRedirect(await agent.get('/dashboard'), '/login');
     expect((await agent.get('/login?logged_out=1')).text).toContain('You have been logged out.');
   });

@@ -184,8 +184,8 @@ describe('limits across a restart', () => {
     }
     const second = buildTestApp({ runId, dir: first.dir, env: { TRAEFIK_NETWORK: network, ...LIMITS } });
     try {
-      const stored = second.database.sqlite.prepare('SELECT hits FROM rate_limits WHERE key = ?').get(`login-ip:${ip}`) as { hits: number };
-      expect(stored.hits).toBeGreaterThanOrEqual(6);
+      const [stored] = await second.query<{ hits: number }>('SELECT hits FROM rate_limits WHERE key = ?', `login-ip:${ip}`);
+      expect(stored!.hits).toBeGreaterThanOrEqual(6);
       expectTooMany((await loginFrom(second.app, ip, 'gone-y')).response);
       // The counters come from the store: the same app with in-memory counters would let it in.
       const forgetful = createApp({ ...second.services, rateLimitStoreFor: undefined });

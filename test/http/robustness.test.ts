@@ -135,13 +135,13 @@ describe('malformed and forged session cookies', () => {
   ];
 
   it.each(cases)('when the cookie is %s, then it is ignored: the login page and no session', async (_what, header) => {
-    const sessionsBefore = t.database.sqlite.prepare('SELECT sid FROM sessions').all() as { sid: string }[];
+    const sessionsBefore = await t.query<{ sid: string }>('SELECT sid FROM sessions');
     const response = await request(t.app).get('/login').set('Cookie', header);
     expectPage(response, 200, 'Log in');
     const issued = ([] as string[]).concat(response.headers['set-cookie'] ?? []).find((c) => c.startsWith('spawner.sid='));
     expect(issued).toBeUndefined();
     // No row was made, neither for the forged id nor for the anonymous visitor.
-    const after = t.database.sqlite.prepare('SELECT sid FROM sessions').all() as { sid: string }[];
+    const after = await t.query<{ sid: string }>('SELECT sid FROM sessions');
     expect(after.length).toBe(sessionsBefore.length);
     expect((await request(t.app).get('/dashboard').set('Cookie', header)).status).toBe(303);
   });

@@ -79,4 +79,25 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).secretKey).toBeUndefined();
     expect(loadConfig({ NODE_ENV: 'development', SECRET_KEY: 'change-me' }).secretKey).toBeUndefined();
   });
+
+  it('when DATABASE_URL is unset, then SQLite at DATABASE_PATH is used; when it is a postgres URL, then it is kept', () => {
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: ' ' }).databaseUrl).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: 'postgres://spawner:pw@db:5432/spawner' }).databaseUrl).toBe('postgres://spawner:pw@db:5432/spawner');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/spawner' }).databaseUrl).toBe('postgresql://db/spawner');
+  });
+
+  it('when DATABASE_URL is not a postgres URL, then the error says so without repeating its password', () => {
+    for (const url of ['mysql://root:hunter2@db/spawner', 'sqlite:data/x.db', 'db:5432']) {
+      let error: unknown;
+      try {
+        loadConfig({ DATABASE_URL: url });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.join('\n')).toMatch(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
 });

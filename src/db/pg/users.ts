@@ -1,0 +1,132 @@
+// The users table on PostgreSQL, behind the UserStore interface: the same behaviour as
+// src/db/sqlite/users.ts, each call a round trip to the server.
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { users } from './schema.js';
+import { DuplicateUserError, type ContainerRecord, type NewUser, type ServiceAccess, type User, type UserStore } from '../stores.js';
+
+/**
+ * PostgreSQL refuses a NUL character in any text (SQLite stores it), so a login typed with one
+ * would be a server error; no stored name or address can contain one, so such a lookup finds
+ * nobody without asking the server.
+ */
+export class PgUserStore implements UserStore {
+  constructor(private readonly db: Db) {}
+
+  async findById(id: number): Promise<User | undefined> {
+    const [row] = await this.db.select().from(users).where(eq(users.id, id));
+    return row;
+  }
+
+  async findByUsername(username: string): Promise<User | undefined> {
+    if (username.includes('\u0000')) return undefined;
+    const [row] = await this.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.username}) = lower(${username})`);
+    return row;
+  }
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    if (email.includes('\u0000')) return undefined;
+    const [row] = await this.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = lower(${email})`);
+    return row;
+  }
+
+  findByLogin(login: string): Promise<User | undefined> {
+    return login.includes('@') ? this.findByEmail(login) : this.findByUsername(login);
+  }
+
+  async create(input: NewUser): Promise<User> {
+    try {
+      const [row] = await this.db.insert(users).values(input).returning();
+      return row!;
+    } catch (error) {
+      const field = pgUniqueViolation(error);
+      if (field) throw new DuplicateUserError(field, { cause: error });
+      throw error;
+    }
+  }
+
+  async setContainer(id: number, container: ContainerRecord): Promise<void> {
+    await this.db.update(users).set({ containerId: container.id, containerName: container.name }).where(eq(users.id, id));
+  }
+
+  /** One statement for the whole batch (unnest of two arrays), so a thousand rows are one round trip. */
+  async recordActivity(batch: { id: number; at: Date }[]): Promise<void> {
+    if (batch.length === 0) return;
+    await this.db.$client.query(
+      `UPDATE users SET last_activity = b.at
+       FROM unnest($1::int[], $2::timestamptz[]) AS b(id, at)
+       WHERE users.id = b.id`,
+      [batch.map((row) => row.id), batch.map((row) => row.at.toISOString())],
+    );
+  }
+
+  /** Like recordActivity: one statement, for a thousand rows at start-up. */
+  async correctContainers(updates: { id: number; container: ContainerRecord }[]): Promise<void> {
+    if (updates.length === 0) return;
+    await this.db.$client.query(
+      `UPDATE users SET container_id = b.container_id, container_name = b.container_name
+       FROM unnest($1::int[], $2::text[], $3::text[]) AS b(id, container_id, container_name)
+       WHERE users.id = b.id`,
+      [updates.map((u) => u.id), updates.map((u) => u.container.id), updates.map((u) => u.container.name)],
+    );
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.db.delete(users).where(eq(users.id, id));
+  }
+
+  async setServiceAccess(id: number, access: ServiceAccess): Promise<void> {
+    await this.db.update(users).set({ serviceAccess: access }).where(eq(users.id, id));
+  }
+
+  async bumpAccessEpoch(id: number): Promise<number> {
+    const [row] = await this.db
+      .update(users)
+      .set({ accessEpoch: sql`${users.accessEpoch} + 1` })
+      .where(eq(users.id, id))
+      .returning({ epoch: users.accessEpoch });
+    return row?.epoch ?? 0;
+  }
+
+  async bumpServiceEpoch(id: number): Promise<number> {
+    const [row] = await this.db
+      .update(users)
+      .set({ serviceEpoch: sql`${users.serviceEpoch} + 1` })
+      .where(eq(users.id, id))
+      .returning({ epoch: users.serviceEpoch });
+    return row?.epoch ?? 0;
+  }
+
+  /** In id order, as SQLite returns them (PostgreSQL's own order moves with every update). */
+  async all(): Promise<User[]> {
+    return this.db.select().from(users).orderBy(users.id);
+  }
+
+  async count(): Promise<number> {
+    // count(*) is a bigint, which node-postgres hands over as a string.
+    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(users);
+    return row?.n ?? 0;
+  }
+}
+
+/** The unique indexes behind each field, as PostgreSQL names them in a 23505 error. */
+const UNIQUE_FIELDS: Record<string, 'username' | 'email'> = {
+  users_username_ci: 'username',
+  users_email_ci: 'email',
+};
+
+/** Which unique index refused a second username or e-mail in a PostgreSQL error, if that is what it is. */
+export function pgUniqueViolation(error: unknown): 'username' | 'email' | null {
+  // drizzle wraps the driver's error; the server's code and constraint are on the cause.
+  for (let e: unknown = error, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth += 1) {
+    const { code, constraint } = e as { code?: unknown; constraint?: unknown };
+    if (code === '23505' && typeof constraint === 'string') return UNIQUE_FIELDS[constraint] ?? null;
+  }
+  return null;
+}
