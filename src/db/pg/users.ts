@@ -1,6 +1,6 @@
 // The users table on PostgreSQL, behind the UserStore interface: the same behaviour as
 // src/db/sqlite/users.ts, each call a round trip to the server.
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { users } from './schema.js';
 import { DuplicateUserError, type ContainerRecord, type NewUser, type ServiceAccess, type User, type UserStore } from '../stores.js';
@@ -16,6 +16,12 @@ export class PgUserStore implements UserStore {
   async findById(id: number): Promise<User | undefined> {
     const [row] = await this.db.select().from(users).where(eq(users.id, id));
     return row;
+  }
+
+  async findByIds(ids: number[]): Promise<User[]> {
+    // One statement: PostgreSQL binds an array, whatever its length.
+    if (ids.length === 0) return [];
+    return this.db.select().from(users).where(inArray(users.id, ids));
   }
 
   async findByUsername(username: string): Promise<User | undefined> {
