@@ -1,9 +1,10 @@
 // express-rate-limit counters on PostgreSQL's rate_limits table: the statements of the SQLite
 // store (src/db/sqlite/rateLimitStore.ts) on a pool, shared by every replica on the database.
 import type pg from 'pg';
-import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
+import type { Store } from 'express-rate-limit';
 import type { RateLimitStore } from '../stores.js';
-import { jittered } from './jitter.js';
+import { limiterStore, type CounterTable } from '../limiterStore.js';
+import { purgeEvery, type PurgeTimer } from '../purgeTimer.js';
 
 /** As node-postgres returns it: reset_at is a bigint, which arrives as a string. */
 interface Row {
@@ -29,28 +30,32 @@ export const textSafe = (key: string): string =>
   key.includes('\u0000') || key.includes('\\') ? key.replaceAll('\\', '\\\\').replaceAll('\u0000', '\\0') : key;
 
 export class PgRateLimits implements RateLimitStore {
-  private purgeTimer: NodeJS.Timeout | undefined;
-  private closed = false;
+  private readonly purgeTimer: PurgeTimer;
+  private readonly table: CounterTable;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: { purgeIntervalMs?: number; now?: () => number } = {},
   ) {
-    this.schedulePurge();
-  }
-
-  private schedulePurge(): void {
-    if (this.closed) return;
-    this.purgeTimer = setTimeout(
-      () => {
-        // Expired rows are skipped on read anyway: a purge that fails waits for the next one.
-        void this.purgeExpired()
-          .catch(() => undefined)
-          .finally(() => this.schedulePurge());
+    const counter = (row: Row) => ({ hits: row.hits, resetAt: Number(row.reset_at) });
+    this.table = {
+      get: async (key, now) => {
+        const { rows } = await pool.query<Row>('SELECT hits, reset_at FROM rate_limits WHERE key = $1 AND reset_at > $2', [key, now]);
+        return rows[0] ? counter(rows[0]) : undefined;
       },
-      jittered(this.options.purgeIntervalMs ?? 10 * 60 * 1000),
-    );
-    this.purgeTimer.unref();
+      increment: async (key, now, resetAt) => counter((await pool.query<Row>(INCREMENT, [key, now, resetAt])).rows[0]!),
+      decrement: async (key, now) => {
+        await pool.query('UPDATE rate_limits SET hits = greatest(hits - 1, 0) WHERE key = $1 AND reset_at > $2', [key, now]);
+      },
+      reset: async (key) => {
+        await pool.query('DELETE FROM rate_limits WHERE key = $1', [key]);
+      },
+      // starts_with, not LIKE: a prefix may contain % or _.
+      resetPrefix: async (prefix) => {
+        await pool.query('DELETE FROM rate_limits WHERE starts_with(key, $1)', [prefix]);
+      },
+    };
+    this.purgeTimer = purgeEvery(options.purgeIntervalMs ?? 10 * 60 * 1000, () => this.purgeExpired());
   }
 
   private now(): number {
@@ -59,42 +64,7 @@ export class PgRateLimits implements RateLimitStore {
 
   /** A Store for one limiter; the prefix keeps the limiters' counters apart in the one table. */
   storeFor(prefix: string): Store {
-    let windowMs = 60_000;
-    const full = (key: string) => `${prefix}${textSafe(key)}`;
-    const info = (row: Row): ClientRateLimitInfo => ({ totalHits: row.hits, resetTime: new Date(Number(row.reset_at)) });
-    return {
-      prefix,
-      // Counters are shared by every Spawner replica on the same database.
-      localKeys: false,
-      init: (options: Options) => {
-        windowMs = options.windowMs;
-      },
-      get: async (key) => {
-        const { rows } = await this.pool.query<Row>('SELECT hits, reset_at FROM rate_limits WHERE key = $1 AND reset_at > $2', [
-          full(key),
-          this.now(),
-        ]);
-        return rows[0] ? info(rows[0]) : undefined;
-      },
-      increment: async (key) => {
-        const now = this.now();
-        const { rows } = await this.pool.query<Row>(INCREMENT, [full(key), now, now + windowMs]);
-        return info(rows[0]!);
-      },
-      decrement: async (key) => {
-        await this.pool.query('UPDATE rate_limits SET hits = greatest(hits - 1, 0) WHERE key = $1 AND reset_at > $2', [
-          full(key),
-          this.now(),
-        ]);
-      },
-      resetKey: async (key) => {
-        await this.pool.query('DELETE FROM rate_limits WHERE key = $1', [full(key)]);
-      },
-      resetAll: async () => {
-        // starts_with, not LIKE: a prefix may contain % or _.
-        await this.pool.query('DELETE FROM rate_limits WHERE starts_with(key, $1)', [prefix]);
-      },
-    };
+    return limiterStore(prefix, this.table, () => this.now(), textSafe);
   }
 
   /** Deletes counters whose window has ended; resolves to how many went. */
@@ -104,7 +74,6 @@ export class PgRateLimits implements RateLimitStore {
   }
 
   close(): void {
-    this.closed = true;
-    clearTimeout(this.purgeTimer);
+    this.purgeTimer.stop();
   }
 }

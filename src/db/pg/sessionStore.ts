@@ -4,37 +4,20 @@
 import session from 'express-session';
 import type pg from 'pg';
 import type { SessionStore } from '../stores.js';
-import { jittered } from './jitter.js';
-
-const DEFAULT_TTL_MS = 24 * 3600 * 1000;
+import { purgeEvery, type PurgeTimer } from '../purgeTimer.js';
+import { sessionExpiry } from '../sessionExpiry.js';
 
 type Callback<T = void> = (error: unknown, value?: T) => void;
 
 export class PgSessionStore extends session.Store implements SessionStore {
-  private purgeTimer: NodeJS.Timeout | undefined;
-  private closed = false;
+  private readonly purgeTimer: PurgeTimer;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly options: { purgeIntervalMs?: number; now?: () => number } = {},
   ) {
     super();
-    this.schedulePurge();
-  }
-
-  /** One purge after a jittered delay, then the next: replicas on one database do not purge together. */
-  private schedulePurge(): void {
-    if (this.closed) return;
-    this.purgeTimer = setTimeout(
-      () => {
-        // Expired rows are skipped on read anyway: a purge that fails waits for the next one.
-        void this.purgeExpired()
-          .catch(() => undefined)
-          .finally(() => this.schedulePurge());
-      },
-      jittered(this.options.purgeIntervalMs ?? 15 * 60 * 1000),
-    );
-    this.purgeTimer.unref();
+    this.purgeTimer = purgeEvery(options.purgeIntervalMs ?? 15 * 60 * 1000, () => this.purgeExpired());
   }
 
   private now(): number {
@@ -42,9 +25,7 @@ export class PgSessionStore extends session.Store implements SessionStore {
   }
 
   private expiryOf(data: session.SessionData): number {
-    const expires = data.cookie?.expires;
-    if (expires) return new Date(expires).getTime();
-    return this.now() + (data.cookie?.maxAge ?? DEFAULT_TTL_MS);
+    return sessionExpiry(data, this.now());
   }
 
   /** express-session's callbacks over a promise. */
@@ -107,7 +88,6 @@ export class PgSessionStore extends session.Store implements SessionStore {
   }
 
   close(): void {
-    this.closed = true;
-    clearTimeout(this.purgeTimer);
+    this.purgeTimer.stop();
   }
 }

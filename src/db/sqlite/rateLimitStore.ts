@@ -3,8 +3,10 @@
 // statements and the purge timer; each limiter gets its own Store view with its own key prefix.
 // express-rate-limit awaits what a Store returns, so these return promises like any other store.
 import type Database from 'better-sqlite3';
-import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
+import type { Store } from 'express-rate-limit';
 import type { RateLimitStore } from '../stores.js';
+import { limiterStore, type CounterTable } from '../limiterStore.js';
+import { purgeEvery, type PurgeTimer } from '../purgeTimer.js';
 
 interface Row {
   hits: number;
@@ -18,7 +20,8 @@ export class SqliteRateLimits implements RateLimitStore {
   private readonly resetKeyStmt;
   private readonly resetPrefixStmt;
   private readonly purgeStmt;
-  private readonly purgeTimer: NodeJS.Timeout;
+  private readonly purgeTimer: PurgeTimer;
+  private readonly table: CounterTable;
 
   constructor(
     sqlite: Database.Database,
@@ -38,9 +41,18 @@ export class SqliteRateLimits implements RateLimitStore {
     this.resetKeyStmt = sqlite.prepare<[string]>('DELETE FROM rate_limits WHERE key = ?');
     this.resetPrefixStmt = sqlite.prepare<[string, string]>('DELETE FROM rate_limits WHERE substr(key, 1, length(?)) = ?');
     this.purgeStmt = sqlite.prepare<[number]>('DELETE FROM rate_limits WHERE reset_at <= ?');
-    // Expired rows are skipped on read anyway: a purge that fails (a busy file) waits for the next one.
-    this.purgeTimer = setInterval(() => void this.purgeExpired().catch(() => undefined), options.purgeIntervalMs ?? 10 * 60 * 1000);
-    this.purgeTimer.unref();
+    const counter = (row: Row) => ({ hits: row.hits, resetAt: row.reset_at });
+    this.table = {
+      get: async (key, now) => {
+        const row = this.getStmt.get(key, now);
+        return row ? counter(row) : undefined;
+      },
+      increment: async (key, now, resetAt) => counter(this.incrementStmt.get({ key, now, resetAt })!),
+      decrement: async (key, now) => void this.decrementStmt.run(key, now),
+      reset: async (key) => void this.resetKeyStmt.run(key),
+      resetPrefix: async (prefix) => void this.resetPrefixStmt.run(prefix, prefix),
+    };
+    this.purgeTimer = purgeEvery(options.purgeIntervalMs ?? 10 * 60 * 1000, () => this.purgeExpired());
   }
 
   private now(): number {
@@ -49,34 +61,7 @@ export class SqliteRateLimits implements RateLimitStore {
 
   /** A Store for one limiter; the prefix keeps the limiters' counters apart in the one table. */
   storeFor(prefix: string): Store {
-    let windowMs = 60_000;
-    const full = (key: string) => `${prefix}${key}`;
-    const info = (row: Row): ClientRateLimitInfo => ({ totalHits: row.hits, resetTime: new Date(row.reset_at) });
-    return {
-      prefix,
-      // Counters are shared by every Spawner process on the same file.
-      localKeys: false,
-      init: (options: Options) => {
-        windowMs = options.windowMs;
-      },
-      get: async (key) => {
-        const row = this.getStmt.get(full(key), this.now());
-        return row ? info(row) : undefined;
-      },
-      increment: async (key) => {
-        const now = this.now();
-        return info(this.incrementStmt.get({ key: full(key), now, resetAt: now + windowMs })!);
-      },
-      decrement: async (key) => {
-        this.decrementStmt.run(full(key), this.now());
-      },
-      resetKey: async (key) => {
-        this.resetKeyStmt.run(full(key));
-      },
-      resetAll: async () => {
-        this.resetPrefixStmt.run(prefix, prefix);
-      },
-    };
+    return limiterStore(prefix, this.table, () => this.now());
   }
 
   /** Deletes counters whose window has ended; returns how many went. */
@@ -85,6 +70,6 @@ export class SqliteRateLimits implements RateLimitStore {
   }
 
   close(): void {
-    clearInterval(this.purgeTimer);
+    this.purgeTimer.stop();
   }
 }

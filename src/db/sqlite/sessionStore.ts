@@ -6,9 +6,10 @@
 // before its cookie does.
 import session from 'express-session';
 import type Database from 'better-sqlite3';
+import { purgeEvery, type PurgeTimer } from '../purgeTimer.js';
+import { sessionExpiry } from '../sessionExpiry.js';
 import type { SessionStore } from '../stores.js';
 
-const DEFAULT_TTL_MS = 24 * 3600 * 1000;
 /** A touch that moves the expiry by less than this (or 1/20 of the lifetime) writes nothing. */
 const TOUCH_GRACE_MS = 60_000;
 /** Stored expiries remembered for skipping touches; the oldest are forgotten beyond this. */
@@ -23,7 +24,7 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
   private readonly touchStmt;
   private readonly purgeStmt;
   private readonly countStmt;
-  private readonly purgeTimer: NodeJS.Timeout;
+  private readonly purgeTimer: PurgeTimer;
   /** The expiry each recently seen session has in the file. */
   private readonly storedExpiry = new Map<string, number>();
 
@@ -42,9 +43,7 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
     this.touchStmt = sqlite.prepare<[number, string]>('UPDATE sessions SET expires_at = ? WHERE sid = ?');
     this.purgeStmt = sqlite.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?');
     this.countStmt = sqlite.prepare<[number], { n: number }>('SELECT count(*) AS n FROM sessions WHERE expires_at > ?');
-    // Expired rows are skipped on read anyway: a purge that fails (a busy file) waits for the next one.
-    this.purgeTimer = setInterval(() => void this.purgeExpired().catch(() => undefined), options.purgeIntervalMs ?? 15 * 60 * 1000);
-    this.purgeTimer.unref();
+    this.purgeTimer = purgeEvery(options.purgeIntervalMs ?? 15 * 60 * 1000, () => this.purgeExpired());
   }
 
   private now(): number {
@@ -52,9 +51,7 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
   }
 
   private expiryOf(data: session.SessionData): number {
-    const expires = data.cookie?.expires;
-    if (expires) return new Date(expires).getTime();
-    return this.now() + (data.cookie?.maxAge ?? DEFAULT_TTL_MS);
+    return sessionExpiry(data, this.now());
   }
 
   override get(sid: string, callback: Callback<session.SessionData | null>): void {
@@ -126,6 +123,6 @@ export class SqliteSessionStore extends session.Store implements SessionStore {
   }
 
   close(): void {
-    clearInterval(this.purgeTimer);
+    this.purgeTimer.stop();
   }
 }
