@@ -17,8 +17,9 @@ import { benchLogin } from './login.js';
 import { benchLatency } from './latency.js';
 import { benchActivity } from './activity.js';
 import { benchReconcile } from './reconcile.js';
+import { benchAccess } from './access.js';
 
-const PHASES = ['spawn', 'wake', 'paused', 'login', 'latency', 'activity', 'reconcile'] as const;
+const PHASES = ['spawn', 'wake', 'paused', 'login', 'latency', 'activity', 'access', 'reconcile'] as const;
 type Phase = (typeof PHASES)[number];
 
 const quick = ['1', 'true', 'yes'].includes((process.env.BENCH_QUICK ?? '').toLowerCase());
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
   await phase('latency', () => benchLatency(ctx, { port: spawnerPort, env: latencyEnv, dbPath: latencyDb }));
   await ctx.stop(traefik);
   await phase('activity', () => benchActivity(ctx, { spawnerPort }));
+  await phase('access', () => benchAccess(ctx, { env: baseEnv }));
 
   await phase('reconcile', () => benchReconcile(ctx, { facts, env: baseEnv }));
 }

@@ -91,7 +91,9 @@ export function createApp(deps: AppDeps): express.Express {
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
-          formAction: ["'self'"],
+          // Subdomain mode: the login form's redirects end on the service's callback, on the
+          // person's host, and browsers apply form-action to every redirect of a submission.
+          formAction: ["'self'", ...(config.routingMode === 'subdomain' ? [`*.${config.baseDomain}:*`] : [])],
           frameAncestors: ["'none'"],
           upgradeInsecureRequests: https ? [] : null,
         },

@@ -29,6 +29,8 @@ export class BenchTraefik implements Stoppable {
     readonly webPort: number,
     readonly apiPort: number,
     name: string,
+    private readonly dynamicFile: string,
+    private readonly routes: ReturnType<typeof spawnerRoutes>,
   ) {
     this.what = `traefik ${name}`;
     const keep = (d: Buffer) => {
@@ -45,7 +47,8 @@ export class BenchTraefik implements Stoppable {
   static async start(ctx: BenchContext, options: BenchTraefikOptions): Promise<BenchTraefik> {
     const [webPort, apiPort] = [await freePort(), await freePort()];
     const dynamicFile = join(ctx.dir, `traefik-${options.name}.yml`);
-    writeFileSync(dynamicFile, stringify({ http: spawnerRoutes('spawner', BENCH_DOMAIN, options.spawnerPort) }));
+    const routes = spawnerRoutes('spawner', BENCH_DOMAIN, options.spawnerPort);
+    writeFileSync(dynamicFile, stringify({ http: routes }));
     const args = [
       `--entrypoints.web.address=127.0.0.1:${webPort}`,
       `--entrypoints.traefik.address=127.0.0.1:${apiPort}`,
@@ -64,7 +67,7 @@ export class BenchTraefik implements Stoppable {
       '--log.level=ERROR',
     ];
     const child = spawn(traefikBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const traefik = ctx.track(new BenchTraefik(child, webPort, apiPort, options.name));
+    const traefik = ctx.track(new BenchTraefik(child, webPort, apiPort, options.name, dynamicFile, routes));
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`traefik exited at start:\n${traefik.output}`);
@@ -77,6 +80,28 @@ export class BenchTraefik implements Stoppable {
       await sleep(100);
     }
     return traefik;
+  }
+
+  /**
+   * Adds file-provider routers beside Spawner's own (the file provider watches its file), e.g. one
+   * to `<container>@docker` without the access check; resolves once Traefik shows them enabled.
+   */
+  async addRouters(
+    routers: Record<string, { rule: string; service: string; entryPoints: string[]; middlewares?: string[] }>,
+  ): Promise<void> {
+    writeFileSync(this.dynamicFile, stringify({ http: { ...this.routes, routers: { ...this.routes.routers, ...routers } } }));
+    const deadline = Date.now() + 20_000;
+    for (const name of Object.keys(routers)) {
+      for (;;) {
+        const response = await fetch(`${this.api}/api/http/routers/${encodeURIComponent(name)}@file`, {
+          signal: AbortSignal.timeout(2000),
+        });
+        const status = response.ok ? ((await response.json()) as { status?: string }).status : (await response.body?.cancel(), undefined);
+        if (status === 'enabled') break;
+        if (Date.now() > deadline) throw new Error(`router ${name}@file not enabled in Traefik (${status ?? 'missing'}):\n${this.output}`);
+        await sleep(100);
+      }
+    }
   }
 
   /** The router's status per Traefik's API, or null when it has no such router. */

@@ -24,15 +24,22 @@ export interface AccessHandlerDeps {
 
 type Refusal = Exclude<Verdict, { kind: 'allow' } | { kind: 'not-a-service' }>;
 
+/** Where a refusal is answered: the address asked for, and (on Spawner's own host) what logging out needs. */
+export interface RefusalPlace {
+  proto: string;
+  host: string;
+  config: Readonly<Config>;
+  /** The URL the person asked for, shown on the page. */
+  asked?: string;
+  /** On Spawner's own host, with a session: "log out and log in as someone else" comes back here. */
+  logout?: { csrfToken: string; next: string };
+}
+
 /**
  * Answers every verdict but 'allow': the login redirect or the callback's cookie (302, absolute
  * Location, so Traefik passes it on unchanged), 401 JSON for programs, or the 403 page.
  */
-export function answerRefusal(
-  verdict: Refusal,
-  res: Response,
-  where: { proto: string; host: string; config: Readonly<Config> },
-): AppError | null {
+export function answerRefusal(verdict: Refusal, res: Response, where: RefusalPlace): AppError | null {
   res.set('Cache-Control', 'no-store');
   if (verdict.kind === 'login') {
     res.redirect(302, verdict.location);
@@ -47,13 +54,15 @@ export function answerRefusal(
   }
   const scheme = where.proto === 'https' || where.proto === 'wss' ? 'https' : 'http';
   const spawner = `${spawnerOrigin(scheme, where.host, where.config)}${where.config.basePath}`;
+  const place = { service: verdict.name, asked: where.asked ?? '', dashboard: `${spawner}/dashboard` };
   if (verdict.kind === 'forbidden') {
     const error = new AccessDenied(`${verdict.user} may not reach ${verdict.name}`);
-    const locals = { title: 'Not yours', code: error.code, message: error.publicMessage, user: verdict.user };
+    const logout = where.logout ? { action: `${where.config.basePath}/logout`, ...where.logout } : null;
+    const locals = { title: `Not yours: ${verdict.name}`, code: error.code, message: error.publicMessage, user: verdict.user };
     return new AccessDenied(error.message, {
       page: {
         view: 'access/refused',
-        locals: { ...locals, nonce: setPageCsp(res), linkUrl: `${spawner}/dashboard`, linkText: 'Go to your dashboard' },
+        locals: { ...locals, ...place, logout, nonce: setPageCsp(res, { formsToSelf: logout !== null }), linkUrl: '', linkText: '' },
       },
     });
   }
@@ -61,7 +70,10 @@ export function answerRefusal(
   const service = `${scheme}://${where.host}${servicePath(where.config, verdict.name)}`;
   const locals = { title: 'Link expired', code: error.code, message: error.publicMessage, user: '' };
   return new AccessCodeInvalid(error.message, {
-    page: { view: 'access/refused', locals: { ...locals, nonce: setPageCsp(res), linkUrl: service, linkText: 'Open the service again' } },
+    page: {
+      view: 'access/refused',
+      locals: { ...locals, ...place, logout: null, nonce: setPageCsp(res), linkUrl: service, linkText: 'Open the service again' },
+    },
   });
 }
 
@@ -89,7 +101,7 @@ export function accessHandlers(deps: AccessHandlerDeps) {
     });
     if (verdict.kind === 'not-a-service') throw new NotFound(`${host}${uri} is no person's service`);
     if (verdict.kind !== 'allow') {
-      const refusal = answerRefusal(verdict, res, { proto, host, config });
+      const refusal = answerRefusal(verdict, res, { proto, host, config, asked: `${proto.replace(/^ws/, 'http')}://${host}${uri}` });
       return refusal ? next(refusal) : undefined;
     }
     res.set('Cache-Control', 'no-store');
@@ -110,6 +122,9 @@ export function accessHandlers(deps: AccessHandlerDeps) {
         proto: req.protocol,
         host: req.host,
         config,
+        asked: next,
+        // After logging out, the login page leads back here, to this service.
+        logout: { csrfToken: res.locals.csrfToken as string, next: req.originalUrl },
       });
       throw refusal!;
     }

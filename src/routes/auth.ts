@@ -36,9 +36,21 @@ const signupPage = (values: { username?: string; email?: string } = {}, errors: 
   locals: { title: 'Create your account', values, errors },
 });
 
+/** The address a login is for, when `next` is the authorize step of a service's login redirect (shown on the page). */
+function serviceAskedFor(next: string | undefined): string | undefined {
+  const query = next?.includes('/authorize?') ? next.slice(next.indexOf('?') + 1) : undefined;
+  if (query === undefined) return undefined;
+  try {
+    const url = new URL(new URLSearchParams(query).get('next') ?? '');
+    return `${url.host}${url.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
 const loginPage = (values: { username?: string } = {}, error?: string, next?: string) => ({
   view: 'auth/login',
-  locals: { title: 'Log in', values, error, next },
+  locals: { title: 'Log in', values, error, next, service: serviceAskedFor(next) },
 });
 
 export function authHandlers(deps: AuthHandlerDeps) {
@@ -97,15 +109,17 @@ export function authHandlers(deps: AuthHandlerDeps) {
     })(req, res, fail);
   };
 
-  const logOut: RequestHandler = async (req, res, next) => {
+  const logOut: RequestHandler = async (req, res, fail) => {
+    const next = safeLocalNext((req.body as Record<string, unknown> | undefined)?.next, base);
     // Every access cookie the person holds dies with the session (all their devices, too).
     if (req.user) await deps.access.endAccess(req.user.id);
     req.logout((error) => {
-      if (error) return next(error);
+      if (error) return fail(error);
       req.session.destroy((destroyError) => {
-        if (destroyError) return next(destroyError);
+        if (destroyError) return fail(destroyError);
         res.clearCookie(res.locals.sessionCookieName as string, { path: res.locals.sessionCookiePath as string });
-        res.redirect(303, `${base}/login?logged_out=1`);
+        // "Log out and log in as someone else" (the refusal page) comes back to where it was.
+        res.redirect(303, `${base}/login?logged_out=1${next ? `&next=${encodeURIComponent(next)}` : ''}`);
       });
     });
   };

@@ -68,7 +68,12 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
     });
     if (verdict.kind === 'not-a-service') return next();
     if (verdict.kind !== 'allow') {
-      const refusal = answerRefusal(verdict, res, { proto: req.protocol, host: req.host, config });
+      const refusal = answerRefusal(verdict, res, {
+        proto: req.protocol,
+        host: req.host,
+        config,
+        asked: `${req.protocol}://${req.host}${req.originalUrl}`,
+      });
       return refusal ? next(refusal) : undefined;
     }
     const user = await deps.users.findByUsername(name);

@@ -31,7 +31,7 @@ let origin: string;
  * helmet's Cross-Origin-Opener-Policy on plain-HTTP origins other than localhost.
  */
 const EXPECTED_CONSOLE = [
-  /Failed to load resource: the server responded with a status of (404|422|503)/,
+  /Failed to load resource: the server responded with a status of (403|404|422|503)/,
   /Cross-Origin-Opener-Policy header has been ignored/,
 ];
 const pageProblems = () => browser.problems.filter((p) => !EXPECTED_CONSOLE.some((re) => re.test(p)));
@@ -178,6 +178,63 @@ describe('a person in a real browser', () => {
       await page.close();
       expect(pageProblems()).toEqual([]);
       await expectNoRouterErrors(traefik, [...SPAWNER_ROUTERS, `${name}@docker`]);
+    });
+  }
+
+  for (const mode of ['subdomain', 'path'] as const) {
+    it(`when an anonymous visitor opens an owner-only service (${mode} mode), then the login page, then the owner's own page; another person gets the refusal page`, async () => {
+      const s = mode === 'path' ? path : sub;
+      const [owner, other] = mode === 'path' ? ['alma-p', 'bert-p'] : ['alma-s', 'bert-s'];
+      const user = await s.services.accounts.signUp({ username: owner, email: `${owner}@example.com`, password: 'correct horse battery' });
+      await s.services.accounts.signUp({ username: other, email: `${other}@example.com`, password: 'correct horse battery' });
+      await s.services.workspace.ensureRunning(user);
+      const { name } = await containerOf(s, owner);
+      await serviceUp(traefik, `${name}@docker`);
+      const home = mode === 'path' ? `${origin}/hub` : `http://spawner.${SUB}:${traefik.webPort}`;
+      const url =
+        mode === 'path' ? `${origin}/${owner}/about.html?from=mail` : `http://${owner}.${SUB}:${traefik.webPort}/about.html?from=mail`;
+      await browser.context.clearCookies();
+
+      const page = await browser.newPage();
+      await page.goto(url);
+      expect(page.url()).toBe(
+        `${home}/login?next=${encodeURIComponent(`${mode === 'path' ? '/hub' : ''}/authorize?next=${encodeURIComponent(url)}`)}`,
+      );
+      expect(await page.locator('[data-service-asked]').textContent()).toBe(`to open ${new URL(url).host}${new URL(url).pathname}`);
+      await shot(page, `browser-11-access-${mode}-1-login`);
+      await page.getByLabel('Username').fill(owner);
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(url);
+      expect(await page.locator('meta[name="spawner-user"]').getAttribute('content')).toBe(owner);
+      await shot(page, `browser-11-access-${mode}-2-owner`);
+
+      await browser.context.clearCookies();
+      await page.goto(url);
+      await page.getByLabel('Username').fill(other);
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(/\/authorize\?next=/);
+      expect(await page.locator('[data-refused]').getAttribute('data-refused')).toBe('access_denied');
+      expect(await page.locator('h1').textContent()).toContain(`${owner}’s service`);
+      expect(await page.locator('[data-asked]').textContent()).toBe(url);
+      expect(await page.locator('[data-refused]').textContent()).toContain(`You are logged in as ${other}.`);
+      expect(await page.getByRole('link', { name: 'Go to your dashboard' }).getAttribute('href')).toBe(`${home}/dashboard`);
+      await shot(page, `browser-11-access-${mode}-3-refused`);
+
+      // Log out and log in as the owner: back on the page asked for.
+      await page.getByRole('button', { name: 'Log out and log in as someone else' }).click();
+      await page.waitForURL(/\/login\?logged_out=1&next=/);
+      expect(await page.locator('[data-service-asked]').textContent()).toContain(new URL(url).host);
+      await shot(page, `browser-11-access-${mode}-4-switch`);
+      await page.getByLabel('Username').fill(owner);
+      await page.getByLabel('Password').fill('correct horse battery');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL(url);
+      expect(await page.locator('meta[name="spawner-user"]').getAttribute('content')).toBe(owner);
+      await page.close();
+      await browser.context.clearCookies(); // the next visitor is a stranger again
+      expect(pageProblems()).toEqual([]);
     });
   }
 

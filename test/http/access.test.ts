@@ -114,6 +114,28 @@ describe('the access check (forwardAuth)', () => {
     expect(response.text).toContain('logged in as <strong>bob</strong>');
   });
 
+  it('when someone refused logs out from the refusal page, then the login page names the service and leads back to it', async () => {
+    const dan = await person(t, 'dan');
+    const asked = 'http://alice.apps.test/notes?id=3';
+    const refused = await dan.get(`/authorize?next=${encodeURIComponent(asked)}`).set('Accept', 'text/html');
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain(`data-asked>${asked}</p>`);
+    expect(refused.headers['content-security-policy']).toContain("form-action 'self'");
+    const next = /name="next" value="([^"]+)"/.exec(refused.text)![1]!.replace(/&amp;/g, '&');
+    expect(next).toBe(`/authorize?next=${encodeURIComponent(asked)}`);
+    const out = await dan
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: csrfFrom(refused.text), next });
+    expectRedirect(out, `/login?logged_out=1&next=${encodeURIComponent(next)}`);
+    const login = await dan.get(out.headers.location!);
+    expect(login.status).toBe(200);
+    expect(login.text).toContain('to open <strong>alice.apps.test/notes</strong>');
+    expect(login.text).toContain(`name="next" value="${next.replace(/&/g, '&amp;')}"`);
+    // Logged out for real: the dashboard asks for a login again.
+    expect((await dan.get('/dashboard')).status).toBe(303);
+  });
+
   it("when alice comes back with her cookie, then 200, Spawner's cookies removed from Cookie and X-Spawner-User set", async () => {
     const cookie = await accessCookie(t, agents.alice!, 'http://alice.apps.test/notes?id=3');
     expect(cookie).toMatch(/^spawner-access=\d+\.\d+\.\d+\.[\w-]+$/);
