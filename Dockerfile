@@ -74,10 +74,12 @@ COPY drizzle-pg/ ./drizzle-pg/
 COPY views/ ./views/
 COPY public/ ./public/
 COPY --from=build /app/dist ./dist
+# /run/spawner-docker-proxy: where the socket-proxy profile's socket file lives (a named volume
+# there takes this directory's owner on first use, so the proxy, as node, can create it).
 RUN set -eu; \
-    mkdir -p /app/data; \
-    chown node:node /app/data; \
-    chmod 0750 /app/data
+    mkdir -p /app/data /run/spawner-docker-proxy; \
+    chown node:node /app/data /run/spawner-docker-proxy; \
+    chmod 0750 /app/data /run/spawner-docker-proxy
 USER node
 VOLUME ["/app/data"]
 EXPOSE 5000

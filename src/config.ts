@@ -1,6 +1,7 @@
 // Reads the environment once, validates every variable, converts units and returns a frozen
 // config. Nothing else in Spawner reads process.env: everything it needs arrives through here.
 import { z } from 'zod';
+import { isolationConfig, isolationFields, type IsolationConfig } from './config/isolation.js';
 import { parseByteSize, parseDuration } from './units.js';
 import {
   DNS_LABEL_RE,
@@ -44,8 +45,13 @@ const schema = z.object({
   DOCKER_HOST: optionalPattern(/^(tcp|http|https|unix):\/\/[^\s]+$/, 'tcp://host:port or unix:///path'),
   DOCKER_TIMEOUT: unit('30s', parseDuration, 'a duration such as 30s'),
   SPAWNER_PORT: int(5000, 0, 65535),
-  SPAWNER_LISTEN_HOST: z.string().default('0.0.0.0'),
-  TRUST_PROXY: z.string().default('loopback,linklocal,uniquelocal'),
+  // Traefik reaches Spawner on the host's loopback (docker-compose.yml runs both with host
+  // networking); people's containers cannot reach the host's loopback.
+  SPAWNER_LISTEN_HOST: z.string().default('127.0.0.1'),
+  // Only the proxy in front: a private-range default would let any container on a Docker network
+  // claim any client address in X-Forwarded-For.
+  TRUST_PROXY: z.string().default('loopback'),
+  ...isolationFields,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DEFAULT_MEMORY_LIMIT: unit('512m', parseByteSize, 'a size such as 512m or 1g'),
   DEFAULT_CPU_QUOTA: int(50000, 1000, 10_000_000),
@@ -124,6 +130,8 @@ export interface Config {
     /** Image of the nudge container; undefined = the tiny one Spawner builds itself. */
     nudgeImage: string | undefined;
   };
+  /** How people's containers are kept apart on TRAEFIK_NETWORK. */
+  isolation: IsolationConfig;
   containers: {
     image: string;
     port: number;
@@ -240,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       certResolver: e.TRAEFIK_CERTRESOLVER,
       nudgeImage: e.NUDGE_IMAGE,
     },
+    isolation: isolationConfig(e),
     containers: {
       image: e.USER_TEMPLATE_IMAGE,
       port: e.USER_CONTAINER_PORT,

@@ -127,7 +127,10 @@ async function main(): Promise<void> {
     'spawner listening',
   );
   // In the background: a Docker engine that is down or slow must not hold up start-up.
-  void ensureNetwork(engine, config.traefik.network, logger, config.containers.extraLabels);
+  // A network that would let people reach each other ends the process, whenever Docker answers.
+  void ensureNetwork(engine, config.traefik.network, logger, config.containers.extraLabels, config.isolation).then(({ problem }) => {
+    if (problem) fail(problem);
+  });
   void reconcileOnStart({ containers: services.containers, users: services.users, database: stores, config, logger });
 }
 

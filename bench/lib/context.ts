@@ -70,7 +70,13 @@ export class BenchContext {
   }
 
   async createNetwork(): Promise<void> {
-    await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', Labels: { [BENCH_LABEL]: this.runId } });
+    // Isolated as Spawner wants people's network (CONTAINER_ISOLATION=on).
+    await this.docker.createNetwork({
+      Name: this.network,
+      Driver: 'bridge',
+      Labels: { [BENCH_LABEL]: this.runId },
+      Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+    });
   }
 
   /**

@@ -7,7 +7,7 @@ import { parseByteSize } from '../units.js';
 import type { ProxyRules } from './policy.js';
 
 export interface ProxyConfig {
-  listen: { host: string; port: number };
+  listen: { host: string; port: number } | { path: string };
   socketPath: string;
   rules: ProxyRules;
   maxBodyBytes: number;
@@ -22,7 +22,12 @@ const text = (fallback: string) =>
 
 const schema = z.object({
   DOCKER_PROXY_LISTEN: text('127.0.0.1:2375').pipe(
-    z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:2375'),
+    z
+      .string()
+      .regex(
+        /^((\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}|unix:\/\/\/\S+)$/,
+        'must be host:port, e.g. 0.0.0.0:2375, or unix:///path/to/proxy.sock',
+      ),
   ),
   DOCKER_PROXY_SOCKET: text('/var/run/docker.sock')
     .transform((v) => (v.startsWith('unix://') ? v.slice('unix://'.length) : v))
@@ -50,18 +55,28 @@ export class ProxyConfigError extends Error {
   }
 }
 
+/**
+ * host:port, or a unix socket: Spawner on the host's network (docker-compose.yml) reaches the
+ * proxy through a socket file on a shared volume, which no other container and no network sees.
+ */
+function listenAddress(value: string): ProxyConfig['listen'] {
+  if (value.startsWith('unix://')) return { path: value.slice('unix://'.length) };
+  const at = value.lastIndexOf(':');
+  const port = Number(value.slice(at + 1));
+  if (port < 1 || port > 65535) throw new ProxyConfigError([`DOCKER_PROXY_LISTEN: port ${port} out of range`]);
+  return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port };
+}
+
 export function loadProxyConfig(env: NodeJS.ProcessEnv): Readonly<ProxyConfig> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) throw new ProxyConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   const e = parsed.data;
-  const at = e.DOCKER_PROXY_LISTEN.lastIndexOf(':');
-  const port = Number(e.DOCKER_PROXY_LISTEN.slice(at + 1));
-  if (port < 1 || port > 65535) throw new ProxyConfigError([`DOCKER_PROXY_LISTEN: port ${port} out of range`]);
+  const listen = listenAddress(e.DOCKER_PROXY_LISTEN);
   const capAdd = e.DOCKER_PROXY_CAP_ADD.split(',')
     .map((cap) => cap.trim().toUpperCase().replace(/^CAP_/, ''))
     .filter(Boolean);
   return Object.freeze({
-    listen: { host: e.DOCKER_PROXY_LISTEN.slice(0, at).replace(/^\[|\]$/g, ''), port },
+    listen,
     socketPath: e.DOCKER_PROXY_SOCKET,
     rules: Object.freeze({
       allowExec: ['1', 'true', 'yes', 'on'].includes(e.DOCKER_PROXY_ALLOW_EXEC),

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Entry point of Spawner's Docker API proxy (`node dist/src/dockerProxy/main.js`, the compose
-// file's socket-proxy profile): reads its settings, listens on TCP and speaks to the Docker socket.
+// file's socket-proxy profile): reads its settings, listens on TCP or a unix socket and speaks to the Docker socket.
 // It is its own process so that the socket lives only here, never in Spawner's container.
+import { rmSync } from 'node:fs';
 import { createLogger } from '../logger.js';
 import { loadProxyConfig, ProxyConfigError, type ProxyConfig } from './config.js';
 import { createDockerProxy } from './server.js';
@@ -21,18 +22,26 @@ function main(): void {
   }
   const logger = createLogger({ level: config.logLevel }).child({ component: 'docker-proxy' });
   const server = createDockerProxy({ rules: config.rules, socketPath: config.socketPath, maxBodyBytes: config.maxBodyBytes, logger });
-  server.once('error', (error) => fail(`cannot listen on ${config.listen.host}:${config.listen.port}: ${error.message}`));
-  server.listen(config.listen.port, config.listen.host, () => {
+  const where = 'path' in config.listen ? `unix://${config.listen.path}` : `${config.listen.host}:${config.listen.port}`;
+  server.once('error', (error) => fail(`cannot listen on ${where}: ${error.message}`));
+  const listening = () => {
     logger.info(
       {
-        listen: `${config.listen.host}:${config.listen.port}`,
+        listen: where,
         socket: config.socketPath,
         exec: config.rules.allowExec,
         capAdd: config.rules.capAdd,
       },
       'Docker API proxy listening',
     );
-  });
+  };
+  if ('path' in config.listen) {
+    // A socket file left by a process that died would make listen fail with EADDRINUSE.
+    rmSync(config.listen.path, { force: true });
+    server.listen(config.listen.path, listening);
+  } else {
+    server.listen(config.listen.port, config.listen.host, listening);
+  }
   const stop = (signal: string) => {
     logger.info({ signal }, 'Docker API proxy stopping');
     // Event and log streams never end by themselves; their clients reconnect.

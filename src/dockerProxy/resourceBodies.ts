@@ -3,6 +3,7 @@
 // Each allows the fields Spawner's engine (src/containers/docker/engine.ts) sends and no other.
 import { MANAGED_LABEL } from '../containers/labels.js';
 import { MANAGED_NETWORK_LABEL } from '../containers/docker/prepare.js';
+import { ICC_OPTION } from '../containers/docker/engine.js';
 import { isPersonVolume, type CreateRules } from './containerCreate.js';
 import {
   isObject,
@@ -25,10 +26,17 @@ function bodyObject(body: Json): JsonObject {
   return body;
 }
 
-/** A bridge network carrying Spawner's label, optionally internal and with its own subnet; no driver options. */
+/**
+ * A bridge network carrying Spawner's label, optionally internal and with its own subnet; of the
+ * driver options only the one that switches container-to-container traffic off (isolation).
+ */
 export function checkNetworkCreate(body: Json): void {
   const network = bodyObject(body);
-  onlyKeys(network, ['Name', 'Driver', 'CheckDuplicate', 'Labels', 'Internal', 'IPAM', 'EnableIPv6'], 'network create');
+  onlyKeys(network, ['Name', 'Driver', 'CheckDuplicate', 'Labels', 'Internal', 'IPAM', 'EnableIPv6', 'Options'], 'network create');
+  const options = stringMap(network.Options, 'Options');
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== ICC_OPTION || value !== 'false') throw new Refusal(`network option ${key}=${value} not allowed (only ${ICC_OPTION}=false)`);
+  }
   if (!optionalString(network.Name, 'Name')) throw new Refusal('the network needs a name');
   const driver = optionalString(network.Driver, 'Driver');
   if (driver !== '' && driver !== 'bridge') throw new Refusal(`network driver ${driver} not allowed (only bridge)`);

@@ -177,7 +177,7 @@ beforeAll(async () => {
   await sh('docker', ['build', '-q', '--build-arg', 'BASE_IMAGE=local/nginx-unprivileged:alpine', '-t', TEMPLATE_IMAGE, 'user-template']);
 
   network = await createTestNetwork(runId, `spawner-e2e-${runId}-web`);
-  const [httpsPort] = [await freePort()];
+  const [httpsPort, apiPort] = [await freePort(), await freePort()];
   [spawnerPort, traefikPort] = [await freePort(), await freePort()];
   projectDir = mkdtempSync(join(tmpdir(), 'spawner-e2e-project-'));
   // What an operator's .env holds, production mode included; the rest is for the test overrides.
@@ -194,11 +194,12 @@ beforeAll(async () => {
     DOCKER_GID: String(statSync('/var/run/docker.sock').gid),
     SPAWNER_IMAGE,
     TRAEFIK_IMAGE,
-    TRAEFIK_HTTP_PORT: `127.0.0.1:${traefikPort}`,
-    TRAEFIK_HTTPS_PORT: `127.0.0.1:${httpsPort}`,
+    TRAEFIK_HTTP_ADDRESS: `127.0.0.1:${traefikPort}`,
+    TRAEFIK_HTTPS_ADDRESS: `127.0.0.1:${httpsPort}`,
+    TRAEFIK_API_PORT: String(apiPort),
     // Only this run's containers: other tests' Traefik routers must not mix in.
     TRAEFIK_DOCKER_CONSTRAINTS: `Label(\`${TEST_RUN_LABEL}\`,\`${runId}\`)`,
-    SPAWNER_TEST_PORT: `127.0.0.1:${spawnerPort}`,
+    SPAWNER_PORT: String(spawnerPort),
     // Public services: alice's host is reached anonymously, through the forwardAuth check the
     // compose labels define (access.test.ts covers owner-only).
     SERVICE_ACCESS: 'public',
@@ -237,8 +238,10 @@ describe('docker-compose.yml with the Traefik companion, one command', () => {
     expect(info.Config.Labels).toMatchObject({
       'traefik.http.routers.spawner.rule': `Host(\`spawner.${domain}\`) || Host(\`${domain}\`)`,
       'traefik.http.routers.spawner-wake.rule': `HostRegexp(\`^[a-z0-9-]+\\.\\Q${domain}\\E$\`)`,
-      'traefik.docker.network': network,
+      'traefik.http.services.spawner.loadbalancer.server.port': String(spawnerPort),
     });
+    // On the host's network, listening on loopback only (people's containers cannot reach it).
+    expect(info.HostConfig.NetworkMode).toBe('host');
   });
 
   it('when alice signs up through the published port, then the containerised Spawner creates her container on the network with the right labels', async () => {

@@ -11,7 +11,7 @@ export function dockerClient(): Docker {
 }
 
 /** The run's label, and the file's when given: what the resources of a run (or of one file in it) carry. */
-function testLabels(runId: string, file?: string): Record<string, string> {
+export function testLabels(runId: string, file?: string): Record<string, string> {
   return { [TEST_RUN_LABEL]: runId, ...(file ? { [TEST_FILE_LABEL]: file } : {}) };
 }
 
@@ -25,9 +25,23 @@ export function scopeLabels(runId: string, file: string): string {
   return testLabelPairs(runId, file).join(',');
 }
 
-/** A bridge network labelled as the run's (and the file's, when given). */
-export async function createTestNetwork(runId: string, name: string, file?: string): Promise<string> {
-  await dockerClient().createNetwork({ Name: name, Driver: 'bridge', Labels: testLabels(runId, file) });
+/**
+ * A bridge network labelled as the run's (and the file's, when given), isolated as Spawner wants
+ * people's network (no container-to-container traffic) unless `flat`; `internal` for CONTAINER_EGRESS=none.
+ */
+export async function createTestNetwork(
+  runId: string,
+  name: string,
+  file?: string,
+  options: { flat?: boolean; internal?: boolean } = {},
+): Promise<string> {
+  await dockerClient().createNetwork({
+    Name: name,
+    Driver: 'bridge',
+    Internal: options.internal ?? false,
+    Labels: testLabels(runId, file),
+    Options: options.flat ? {} : { 'com.docker.network.bridge.enable_icc': 'false' },
+  });
   return name;
 }
 

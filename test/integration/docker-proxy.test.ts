@@ -270,20 +270,21 @@ describe('hostile requests through the proxy', () => {
 });
 
 describe('the compose file runs this proxy', () => {
-  it('when the socket-proxy profile is read, then it runs main.js from Spawner’s image on the internal network with the socket', () => {
+  it('when the socket-proxy profile is read, then it runs main.js from Spawner’s image with no network, reached through a socket file only Spawner shares', () => {
+    type Service = { image?: string; command?: string[]; volumes?: string[]; network_mode?: string; environment?: Record<string, string> };
     const compose = parse(readFileSync(join(import.meta.dirname, '..', '..', 'docker-compose.yml'), 'utf8')) as {
-      services: Record<
-        string,
-        { image?: string; command?: string[]; volumes?: string[]; networks?: string[]; environment?: Record<string, string> }
-      >;
-      networks: Record<string, { internal?: boolean }>;
+      services: Record<string, Service>;
     };
     const proxyService = compose.services['docker-proxy']!;
-    expect(proxyService.image).toBe(compose.services.spawner!.image);
+    const spawner = compose.services.spawner!;
+    expect(proxyService.image).toBe(spawner.image);
     expect(proxyService.command).toEqual(['node', 'dist/src/dockerProxy/main.js']);
-    expect(proxyService.volumes).toEqual(['/var/run/docker.sock:/var/run/docker.sock']);
-    expect(proxyService.networks).toEqual(['docker-api']);
-    expect(compose.networks['docker-api']?.internal).toBe(true);
-    expect(proxyService.environment?.DOCKER_PROXY_LISTEN).toBe('0.0.0.0:2375');
+    expect(proxyService.volumes).toEqual(['/var/run/docker.sock:/var/run/docker.sock', 'docker-proxy-socket:/run/spawner-docker-proxy']);
+    expect(proxyService.network_mode).toBe('none');
+    expect(proxyService.environment?.DOCKER_PROXY_LISTEN).toBe('unix:///run/spawner-docker-proxy/docker.sock');
+    expect(spawner.volumes).toContain('docker-proxy-socket:/run/spawner-docker-proxy');
+    // Which services mount the socket volume: only these two.
+    const sharing = Object.entries(compose.services).filter(([, s]) => (s.volumes ?? []).some((v) => v.startsWith('docker-proxy-socket:')));
+    expect(sharing.map(([name]) => name).sort()).toEqual(['docker-proxy', 'spawner']);
   });
 });

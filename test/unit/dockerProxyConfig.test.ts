@@ -29,6 +29,13 @@ describe('loadProxyConfig', () => {
     expect(config.maxBodyBytes).toBe(64 * 1024);
   });
 
+  it('when it is to listen on a unix socket, then the path is kept (Spawner on the host network reaches it through a shared volume)', () => {
+    expect(loadProxyConfig({ DOCKER_PROXY_LISTEN: 'unix:///run/spawner-docker-proxy/docker.sock' }).listen).toEqual({
+      path: '/run/spawner-docker-proxy/docker.sock',
+    });
+    expect(() => loadProxyConfig({ DOCKER_PROXY_LISTEN: 'unix://relative.sock' })).toThrow(/DOCKER_PROXY_LISTEN/);
+  });
+
   it('when values are bad, then every problem is named in one error', () => {
     const attempt = () =>
       loadProxyConfig({ DOCKER_PROXY_LISTEN: 'nowhere', DOCKER_PROXY_ALLOW_EXEC: 'maybe', DOCKER_PROXY_NAME_PREFIX: 'Bad_Prefix' });

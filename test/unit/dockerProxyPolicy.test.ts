@@ -68,7 +68,18 @@ describe('the calls Spawner makes, with the bodies it builds', () => {
     ['GET', '/networks/web', undefined],
     ['GET', '/networks?filters=%7B%7D', undefined],
     // prepare.ts's ingress network, then a per-person network as the isolation work builds it.
-    ['POST', '/networks/create', { Name: 'web', Driver: 'bridge', CheckDuplicate: true, Labels: { 'spawner.managed-network': 'true' } }],
+    [
+      'POST',
+      '/networks/create',
+      {
+        Name: 'web',
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Internal: false,
+        Labels: { 'spawner.managed-network': 'true' },
+        Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+      },
+    ],
     [
       'POST',
       '/networks/create',
@@ -233,7 +244,13 @@ describe('other calls and bodies', () => {
       'POST',
       '/networks/create',
       { Name: 'x', Labels: ownerLabels(plan), Options: { 'com.docker.network.bridge.name': 'eth0' } },
-      /Options/,
+      /network option com.docker.network.bridge.name=eth0 not allowed/,
+    ],
+    [
+      'POST',
+      '/networks/create',
+      { Name: 'x', Labels: ownerLabels(plan), Options: { 'com.docker.network.bridge.enable_icc': 'true' } },
+      /enable_icc=true not allowed/,
     ],
     ['POST', '/networks/create', { Name: 'x', Driver: 'bridge' }, /spawner.managed=true/],
     ['POST', '/networks/x/connect', { Container: 'c', EndpointConfig: { IPAddress: '10.0.0.1' } }, /IPAddress/],

@@ -24,6 +24,16 @@ export class DockerApiError extends Error {
   }
 }
 
+/** Docker's bridge option that switches container-to-container traffic on the network on or off. */
+export const ICC_OPTION = 'com.docker.network.bridge.enable_icc';
+
+export interface NetworkFacts {
+  /** Containers on it may open connections to each other (Docker's default). */
+  interContainer: boolean;
+  /** No route out: Docker's `internal` network. */
+  internal: boolean;
+}
+
 export interface DockerEngine {
   ping(timeoutMs: number): Promise<void>;
   /** null when Docker says 404. */
@@ -39,8 +49,10 @@ export interface DockerEngine {
   /** The image's id and configured user ('' for root), or null when the image is not on the host. */
   inspectImage(ref: string): Promise<{ id: string; user: string } | null>;
   networkExists(name: string): Promise<boolean>;
+  /** What isolation the network gives its containers, or null when it does not exist. */
+  inspectNetwork(name: string): Promise<NetworkFacts | null>;
   /** Creates a bridge network; false when one of that name exists already (409). */
-  createNetwork(name: string, labels: Record<string, string>): Promise<boolean>;
+  createNetwork(name: string, labels: Record<string, string>, options?: NetworkFacts): Promise<boolean>;
   /** Runs a short command in a running container and returns its exit code and output. */
   exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }>;
   /** Bytes received + sent on the container's network interfaces so far, or null if unknown. */
@@ -204,12 +216,31 @@ export class DockerodeEngine implements DockerEngine {
     return call<boolean>(async () => (await this.docker.getNetwork(name).inspect(), true), { 404: () => false });
   }
 
-  createNetwork(name: string, labels: Record<string, string>): Promise<boolean> {
-    // CheckDuplicate: before API 1.44 Docker would otherwise create a second network of the same name.
-    return call<boolean>(
-      async () => (await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels }), true),
-      { 409: () => false },
+  inspectNetwork(name: string): Promise<NetworkFacts | null> {
+    return call<NetworkFacts | null>(
+      async () => {
+        const info = (await this.docker.getNetwork(name).inspect()) as { Internal?: boolean; Options?: Record<string, string> };
+        return { interContainer: info.Options?.[ICC_OPTION] !== 'false', internal: info.Internal === true };
+      },
+      { 404: () => null },
     );
+  }
+
+  createNetwork(
+    name: string,
+    labels: Record<string, string>,
+    options: NetworkFacts = { interContainer: true, internal: false },
+  ): Promise<boolean> {
+    // CheckDuplicate: before API 1.44 Docker would otherwise create a second network of the same name.
+    const create = {
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Internal: options.internal,
+      Labels: labels,
+      Options: (options.interContainer ? {} : { [ICC_OPTION]: 'false' }) as Record<string, string>,
+    };
+    return call<boolean>(async () => (await this.docker.createNetwork(create), true), { 409: () => false });
   }
 
   async createVolume(name: string, labels: Record<string, string>): Promise<void> {
