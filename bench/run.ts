@@ -18,8 +18,9 @@ import { benchLatency } from './latency.js';
 import { benchActivity } from './activity.js';
 import { benchReconcile } from './reconcile.js';
 import { benchAccess } from './access.js';
+import { benchIsolation } from './isolation.js';
 
-const PHASES = ['spawn', 'wake', 'paused', 'login', 'latency', 'activity', 'access', 'reconcile'] as const;
+const PHASES = ['spawn', 'wake', 'paused', 'login', 'latency', 'activity', 'access', 'isolation', 'reconcile'] as const;
 type Phase = (typeof PHASES)[number];
 
 const quick = ['1', 'true', 'yes'].includes((process.env.BENCH_QUICK ?? '').toLowerCase());
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
   await ctx.stop(traefik);
   await phase('activity', () => benchActivity(ctx, { spawnerPort }));
   await phase('access', () => benchAccess(ctx, { env: baseEnv }));
+  await phase('isolation', () => benchIsolation(ctx));
 
   await phase('reconcile', () => benchReconcile(ctx, { facts, env: baseEnv }));
 }

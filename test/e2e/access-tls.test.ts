@@ -9,9 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { containerOf } from '../helpers/app.js';
 import { dockerClient } from '../helpers/docker.js';
 import { startBothModes, type BothModes } from '../helpers/e2eSetup.js';
-import { freePort } from '../helpers/ports.js';
 import { BROWSER_HEADERS, ProxyClient, type ProxiedResponse } from '../helpers/proxyClient.js';
-import { viaTraefik } from '../helpers/traefik.js';
+import { offlineResolverArgs, viaTraefik } from '../helpers/traefik.js';
 import { expectNoRouterErrors, reachesContainer, routerEnabled } from '../helpers/traefikChecks.js';
 import { buildWebSocketImage, openWebSocket } from '../helpers/websocket.js';
 import type { RunningSpawner } from '../helpers/spawnerServer.js';
@@ -25,7 +24,6 @@ let both: BothModes;
 
 beforeAll(async () => {
   const image = buildWebSocketImage();
-  const closedPort = await freePort();
   both = await startBothModes(runId, 'access-tls', {
     domains: { sub: SUB, path: PATH },
     composeFiles: ['docker-compose.yml', 'docker-compose.tls.yml'],
@@ -33,13 +31,7 @@ beforeAll(async () => {
     spawnerEnv: { USER_TEMPLATE_IMAGE: image },
     traefik: {
       tls: true,
-      args: [
-        // Nothing listens on this loopback port: every ACME request fails at once, offline.
-        `--certificatesresolvers.${RESOLVER}.acme.caserver=https://127.0.0.1:${closedPort}/directory`,
-        `--certificatesresolvers.${RESOLVER}.acme.storage={dir}/acme.json`,
-        `--certificatesresolvers.${RESOLVER}.acme.email=ops@example.test`,
-        `--certificatesresolvers.${RESOLVER}.acme.tlschallenge=true`,
-      ],
+      args: await offlineResolverArgs(RESOLVER),
     },
   });
 }, 180_000);

@@ -7,9 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { containerOf } from '../helpers/app.js';
 import { personOn, SPAWNER_ROUTERS, startBothModes, type BothModes } from '../helpers/e2eSetup.js';
-import { freePort } from '../helpers/ports.js';
 import { ProxyClient } from '../helpers/proxyClient.js';
-import { eventually, viaTraefik, type Traefik } from '../helpers/traefik.js';
+import { eventually, offlineResolverArgs, viaTraefik, type Traefik } from '../helpers/traefik.js';
 import { configErrorsInLog, expectNoRouterErrors, logText, reachesContainer } from '../helpers/traefikChecks.js';
 import type { RunningSpawner } from '../helpers/spawnerServer.js';
 
@@ -24,7 +23,6 @@ let sub: RunningSpawner;
 let path: RunningSpawner;
 
 beforeAll(async () => {
-  const closedPort = await freePort();
   both = await startBothModes(runId, 'tls', {
     domains: { sub: SUB, path: PATH },
     composeFiles: ['docker-compose.yml', 'docker-compose.tls.yml'],
@@ -33,13 +31,7 @@ beforeAll(async () => {
     spawnerEnv: { SERVICE_ACCESS: 'public' },
     traefik: {
       tls: true,
-      args: [
-        // Nothing listens on this loopback port: every ACME request fails at once, offline.
-        `--certificatesresolvers.${RESOLVER}.acme.caserver=https://127.0.0.1:${closedPort}/directory`,
-        `--certificatesresolvers.${RESOLVER}.acme.storage={dir}/acme.json`,
-        `--certificatesresolvers.${RESOLVER}.acme.email=ops@example.test`,
-        `--certificatesresolvers.${RESOLVER}.acme.tlschallenge=true`,
-      ],
+      args: await offlineResolverArgs(RESOLVER),
     },
   });
   ({ traefik, sub, path } = both);

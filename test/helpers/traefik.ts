@@ -128,6 +128,21 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
 }
 
 /**
+ * Static flags for a certificate resolver that can never get a certificate, offline: its ACME
+ * server is a loopback port nobody listens on, so every request fails at once and Traefik serves
+ * its self-signed default certificate.
+ */
+export async function offlineResolverArgs(resolver: string): Promise<string[]> {
+  const closedPort = await freePort();
+  return [
+    `--certificatesresolvers.${resolver}.acme.caserver=https://127.0.0.1:${closedPort}/directory`,
+    `--certificatesresolvers.${resolver}.acme.storage={dir}/acme.json`,
+    `--certificatesresolvers.${resolver}.acme.email=ops@example.test`,
+    `--certificatesresolvers.${resolver}.acme.tlschallenge=true`,
+  ];
+}
+
+/**
  * A request through Traefik with the given Host header (node's fetch cannot set Host). `secure`
  * goes to the `websecure` entrypoint with the host as SNI and accepts Traefik's self-signed
  * default certificate.
