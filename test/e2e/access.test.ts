@@ -131,6 +131,19 @@ describe.each(modes)('$label', (mode) => {
     expect(page.text).toContain('user=\n');
   });
 
+  it('when carol shares her service with bob, then bob gets in through Traefik; when she stops sharing, then his cookie is refused', async () => {
+    const made = await sessions.carol!.submit(`${mode.base}/dashboard`, `${mode.base}/access/visibility`, { visibility: 'owner' });
+    expect(made.status).toBe(303);
+    expect((await sessions.bob!.get(`${mode.base}/authorize?next=${encodeURIComponent(url('carol', '/'))}`)).status).toBe(403);
+    expect((await sessions.carol!.submit(`${mode.base}/dashboard`, `${mode.base}/access/share`, { share: 'bob' })).status).toBe(303);
+    const cookie = await accessCookie(sessions.bob!, 'carol', '/cgi-bin/headers');
+    const page = await browse(mode.host('carol'), `${mode.prefix('carol')}/cgi-bin/headers`, cookie);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('user=bob\n');
+    expect((await sessions.carol!.submit(`${mode.base}/dashboard`, `${mode.base}/access/unshare`, { name: 'bob' })).status).toBe(303);
+    expect((await browse(mode.host('carol'), `${mode.prefix('carol')}/cgi-bin/headers`, cookie)).status).toBe(302);
+  });
+
   it('when alice logs out, then her access cookie is refused', async () => {
     const cookie = await accessCookie(sessions.alice!, 'alice', '/');
     expect((await browse(mode.host('alice'), `${mode.prefix('alice')}/`, cookie)).status).toBe(200);
