@@ -8,12 +8,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { containerOf } from '../helpers/app.js';
 import { dockerClient } from '../helpers/docker.js';
-import { startBothModes, type BothModes } from '../helpers/e2eSetup.js';
+import { startBothModes, type BothModes, type ServiceMode } from '../helpers/e2eSetup.js';
 import { BROWSER_HEADERS, ProxyClient, type ProxiedResponse } from '../helpers/proxyClient.js';
 import { offlineResolverArgs, viaTraefik } from '../helpers/traefik.js';
 import { expectNoRouterErrors, reachesContainer, routerEnabled } from '../helpers/traefikChecks.js';
 import { buildWebSocketImage, openWebSocket } from '../helpers/websocket.js';
-import type { RunningSpawner } from '../helpers/spawnerServer.js';
 
 const runId = inject('runId');
 const docker = dockerClient();
@@ -40,13 +39,7 @@ afterAll(async () => {
   await both?.stop();
 });
 
-interface Mode {
-  label: string;
-  spawner: () => RunningSpawner;
-  home: string;
-  base: string;
-  host: (name: string) => string;
-  prefix: (name: string) => string;
+interface Mode extends ServiceMode {
   /** Spawner's session cookie over HTTPS, and a person's access cookie, with their paths. */
   session: { name: string; path: string };
   access: (name: string) => { name: string; path: string };
@@ -144,18 +137,7 @@ describe.each(modes)('$label over HTTPS', (mode) => {
     expect(first.headers.location).toBe(`https://${mode.home}${mode.base}/authorize?next=${encodeURIComponent(asked)}`);
 
     const visitor = new ProxyClient(both.traefik, mode.home, { secure: true });
-    const authorize = new URL(String(first.headers.location));
-    const toLogin = await visitor.get(`${authorize.pathname}${authorize.search}`);
-    expect(toLogin.status).toBe(303);
-    const form = await visitor.get(toLogin.location!);
-    const token = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
-    const next = /name="next" value="([^"]+)"/.exec(form.text)![1]!.replace(/&amp;/g, '&');
-    const loggedIn = await visitor.postForm(`${mode.base}/login`, {
-      _csrf: token,
-      username: 'alice',
-      password: 'correct horse battery',
-      next,
-    });
+    const { authorize, loggedIn } = await visitor.logInFrom(String(first.headers.location), mode.base, 'alice');
     expect(loggedIn.location).toBe(`${authorize.pathname}${authorize.search}`);
     expect(visitor.cookieNames()).toContain(mode.session.name);
     const granted = await visitor.get(loggedIn.location!);

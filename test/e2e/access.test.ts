@@ -6,12 +6,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { containerOf } from '../helpers/app.js';
 import { dockerClient } from '../helpers/docker.js';
-import { startBothModes, type BothModes } from '../helpers/e2eSetup.js';
+import { startBothModes, type BothModes, type ServiceMode } from '../helpers/e2eSetup.js';
 import { BROWSER_HEADERS, ProxyClient } from '../helpers/proxyClient.js';
 import { TEST_IMAGE } from '../helpers/testImage.js';
 import { viaTraefik } from '../helpers/traefik.js';
 import { expectNoRouterErrors, routerEnabled } from '../helpers/traefikChecks.js';
-import type { RunningSpawner } from '../helpers/spawnerServer.js';
 
 const runId = inject('runId');
 const docker = dockerClient();
@@ -28,16 +27,7 @@ afterAll(async () => {
   await both?.stop();
 });
 
-interface Mode {
-  label: string;
-  spawner: () => RunningSpawner;
-  /** Spawner's own host and base path. */
-  home: string;
-  base: string;
-  /** A person's service: host, and path prefix ('' in subdomain mode). */
-  host: (name: string) => string;
-  prefix: (name: string) => string;
-}
+type Mode = ServiceMode;
 
 const modes: Mode[] = [
   { label: 'subdomain mode', spawner: () => both.sub, home: `spawner.${SUB}`, base: '', host: (n) => `${n}.${SUB}`, prefix: () => '' },
@@ -79,18 +69,7 @@ describe.each(modes)('$label', (mode) => {
     expect(first.status).toBe(302);
     expect(first.headers.location).toBe(`http://${mode.home}${mode.base}/authorize?next=${encodeURIComponent(asked)}`);
     const visitor = new ProxyClient(both.traefik, mode.home);
-    const authorize = new URL(String(first.headers.location));
-    const toLogin = await visitor.get(`${authorize.pathname}${authorize.search}`);
-    expect(toLogin.status).toBe(303);
-    const form = await visitor.get(toLogin.location!);
-    const token = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
-    const next = /name="next" value="([^"]+)"/.exec(form.text)![1]!.replace(/&amp;/g, '&');
-    const loggedIn = await visitor.postForm(`${mode.base}/login`, {
-      _csrf: token,
-      username: 'alice',
-      password: 'correct horse battery',
-      next,
-    });
+    const { authorize, loggedIn } = await visitor.logInFrom(String(first.headers.location), mode.base, 'alice');
     expect(loggedIn.location).toBe(`${authorize.pathname}${authorize.search}`);
     const granted = await visitor.get(loggedIn.location!);
     const callback = new URL(granted.location!);

@@ -48,6 +48,18 @@ export function buildUserTemplateImage(): string {
 /** Spawner's own routers from the compose labels, renamed per mode (two Spawners, one Traefik). */
 export const SPAWNER_ROUTERS = ['spawner-sub@file', 'spawner-wake-sub@file', 'spawner-path@file', 'spawner-wake-path@file'];
 
+/** One of the two routing modes as a test walks it: whose Spawner, its own address, and a person's. */
+export interface ServiceMode {
+  label: string;
+  spawner: () => RunningSpawner;
+  /** Spawner's own host and base path. */
+  home: string;
+  base: string;
+  /** A person's service: host, and path prefix ('' in subdomain mode). */
+  host: (name: string) => string;
+  prefix: (name: string) => string;
+}
+
 export interface BothModes {
   /** This file's network (labelled with the run and the file), Spawner's TRAEFIK_NETWORK. */
   network: string;

@@ -50,6 +50,22 @@ export class ProxyClient {
     return this.postForm(action, { _csrf: token, ...fields });
   }
 
+  /**
+   * A browser sent to Spawner's authorize step by a service's login redirect (`location`): it is
+   * sent on to the login page, posts the form with its `next` kept, and ends on the login's answer
+   * (whose location is the authorize step again).
+   */
+  async logInFrom(location: string, base: string, username: string): Promise<{ authorize: URL; loggedIn: ProxiedResponse }> {
+    const authorize = new URL(location);
+    const toLogin = await this.get(`${authorize.pathname}${authorize.search}`);
+    if (toLogin.status !== 303) throw new Error(`authorize answered ${toLogin.status}, not 303 to the login page`);
+    const form = await this.get(toLogin.location!);
+    const token = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const next = /name="next" value="([^"]+)"/.exec(form.text)![1]!.replace(/&amp;/g, '&');
+    const loggedIn = await this.postForm(`${base}/login`, { _csrf: token, username, password: 'correct horse battery', next });
+    return { authorize, loggedIn };
+  }
+
   cookieNames(): string[] {
     return [...this.cookies.keys()];
   }
