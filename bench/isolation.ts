@@ -31,8 +31,20 @@ function availableMiB(): number {
 export async function benchIsolation(ctx: BenchContext): Promise<void> {
   const total = ctx.size(1000, 200);
   const compared = ctx.size(100, 40);
+  // Both with room for every container (Docker's pool here hands out /24s: 253 addresses), as
+  // CONTAINER_SUBNET gives people's network; alike but for the isolation switch.
+  const isolatedNet = `${ctx.network}-iso`;
   const flat = `${ctx.network}-flat`;
-  await ctx.docker.createNetwork({ Name: flat, Driver: 'bridge', Labels: { [BENCH_LABEL]: ctx.runId } });
+  const network = (name: string, subnet: string, options: Record<string, string>) =>
+    ctx.docker.createNetwork({
+      Name: name,
+      Driver: 'bridge',
+      Labels: { [BENCH_LABEL]: ctx.runId },
+      Options: options,
+      IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
+    });
+  await network(isolatedNet, '10.213.0.0/20', { 'com.docker.network.bridge.enable_icc': 'false' });
+  await network(flat, '10.213.16.0/20', {});
   let n = 0;
   /** create + start of one small container, like a person's (256 MiB, no capabilities), in ms. */
   const startOne = async (network: string): Promise<number> => {
@@ -53,10 +65,10 @@ export async function benchIsolation(ctx: BenchContext): Promise<void> {
     // Interleaved, so load elsewhere on the machine hits both alike.
     for (let i = 0; i < compared; i++) {
       flatSamples.push(await startOne(flat));
-      isolated.push(await startOne(ctx.network));
+      isolated.push(await startOne(isolatedNet));
     }
     const t0 = performance.now();
-    while (isolated.length < total) isolated.push(await startOne(ctx.network));
+    while (isolated.length < total) isolated.push(await startOne(isolatedNet));
     ctx.log(`isolation: ${total} containers on the isolated network (+${compared} flat) in ${Math.round(since(t0) / 1000)} s more`);
     const [rulesAfter, networksAfter, memAfter] = [iptablesRules(), (await ctx.docker.listNetworks()).length, availableMiB()];
 
@@ -88,9 +100,11 @@ export async function benchIsolation(ctx: BenchContext): Promise<void> {
     });
   } finally {
     await ctx.removeContainers();
-    await ctx.docker
-      .getNetwork(flat)
-      .remove()
-      .catch(() => undefined);
+    for (const name of [isolatedNet, flat]) {
+      await ctx.docker
+        .getNetwork(name)
+        .remove()
+        .catch(() => undefined);
+    }
   }
 }

@@ -11,6 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDockerClient, DockerodeEngine } from '../../src/containers/docker/engine.js';
+import { ensureNetwork } from '../../src/containers/docker/prepare.js';
+import { createLogger } from '../../src/logger.js';
 import { containerOf } from '../helpers/app.js';
 import { createTestNetwork, dockerClient, testLabels } from '../helpers/docker.js';
 import { startBothModes, type BothModes } from '../helpers/e2eSetup.js';
@@ -167,6 +170,29 @@ describe('people on the isolated network', () => {
   it('when egress is open, then an address outside is reachable from a person’s container', async () => {
     const bob = (await containerOf(both.sub, 'bob')).name;
     expect(await probe(bob, OUTSIDE.target, 8080)).toMatch(ANSWERED);
+  });
+});
+
+describe('the network Spawner creates', () => {
+  it('when it is missing at start, then it is created isolated, with the CONTAINER_SUBNET block, and accepted on the next start', async () => {
+    const name = `spawner-test-${runId}-created`;
+    const engine = new DockerodeEngine(createDockerClient({ socketPath: '/var/run/docker.sock', host: undefined, timeoutMs: 10_000 }));
+    const policy = { isolated: true, egress: 'open' as const, subnet: '10.214.0.0/20' };
+    const logger = createLogger({ level: 'silent' });
+    try {
+      expect(await ensureNetwork(engine, name, logger, testLabels(runId, FILE), policy)).toEqual({ outcome: 'created' });
+      const info = await docker.getNetwork(name).inspect();
+      expect(info.Options).toMatchObject({ 'com.docker.network.bridge.enable_icc': 'false' });
+      expect(info.IPAM?.Config).toEqual([expect.objectContaining({ Subnet: '10.214.0.0/20' })]);
+      expect(await ensureNetwork(engine, name, logger, {}, policy)).toEqual({ outcome: 'present' });
+      // The same network is refused when egress is to be none: it is not internal.
+      expect((await ensureNetwork(engine, name, logger, {}, { ...policy, egress: 'none' })).outcome).toBe('unsafe');
+    } finally {
+      await docker
+        .getNetwork(name)
+        .remove()
+        .catch(() => undefined);
+    }
   });
 });
 

@@ -84,6 +84,13 @@ describe('ensureNetwork', () => {
     expect(engine.created[0]!.facts).toEqual({ interContainer: false, internal: true });
   });
 
+  it('when CONTAINER_SUBNET is set, then the network it creates gets that address block', async () => {
+    const engine = fakeEngine({ exists: false });
+    const { logger } = capturingLogger();
+    await ensureNetwork(engine, 'web', logger, {}, { isolated: true, egress: 'open', subnet: '10.96.0.0/16' });
+    expect(engine.created[0]!.facts).toEqual({ interContainer: false, internal: false, subnet: '10.96.0.0/16' });
+  });
+
   it('when an existing network lets containers talk to each other, then it is unsafe with a line that says how to fix it', async () => {
     const engine = fakeEngine({ exists: true, facts: { interContainer: true, internal: false } });
     const { logger } = capturingLogger();

@@ -32,6 +32,8 @@ export interface NetworkFacts {
   interContainer: boolean;
   /** No route out: Docker's `internal` network. */
   internal: boolean;
+  /** The address block, when one is asked for at creation (Docker's pool otherwise). */
+  subnet?: string;
 }
 
 export interface DockerEngine {
@@ -239,6 +241,7 @@ export class DockerodeEngine implements DockerEngine {
       Internal: options.internal,
       Labels: labels,
       Options: (options.interContainer ? {} : { [ICC_OPTION]: 'false' }) as Record<string, string>,
+      ...(options.subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: options.subnet }] } } : {}),
     };
     return call<boolean>(async () => (await this.docker.createNetwork(create), true), { 409: () => false });
   }

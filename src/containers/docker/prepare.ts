@@ -17,7 +17,7 @@ export type NetworkOutcome = 'present' | 'created' | 'docker-unavailable' | 'fai
 
 /** The network Spawner creates for a policy. */
 export function wantedNetwork(policy: IsolationConfig): NetworkFacts {
-  return { interContainer: !policy.isolated, internal: policy.egress === 'none' };
+  return { interContainer: !policy.isolated, internal: policy.egress === 'none', ...(policy.subnet ? { subnet: policy.subnet } : {}) };
 }
 
 /** Why an existing network does not give the policy's isolation (one line for the operator), or null. */
