@@ -13,6 +13,7 @@ const SQLITE_FILE_TESTS = [
   'test/integration/database-faults.test.ts',
   'test/integration/faults.test.ts',
   'test/integration/shutdown.test.ts',
+  'test/integration/sqlite-single-process.test.ts',
 ];
 export default defineConfig({
   test: {

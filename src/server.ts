@@ -14,6 +14,8 @@ import { createServices, type Services } from './wiring.js';
 import { createApp } from './app.js';
 import { reconcileOnStart } from './lifecycle/reconcile.js';
 import { ensureNetwork } from './containers/docker/prepare.js';
+import { openCoordination, type OpenCoordination } from './coordination/open.js';
+import { DatabaseInUseError } from './db/sqlite/processLock.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
@@ -52,7 +54,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-function onShutdown(server: Server, services: Services, stores: Stores, logger: Logger): void {
+function onShutdown(server: Server, services: Services, stores: Stores, coordination: OpenCoordination, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -63,6 +65,8 @@ function onShutdown(server: Server, services: Services, stores: Stores, logger: 
       .then(() => services.state.stop())
       .then(() => services.activity.flush(services.users))
       .then(() => stores.close())
+      // Last: the next replica leads from here, and the SQLite file is free for the next process.
+      .then(() => coordination.close())
       .then(() => {
         logger.info('stopped');
         logger.flush();
@@ -86,16 +90,23 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  let coordination: OpenCoordination;
+  try {
+    coordination = openCoordination(config, logger);
+  } catch (error) {
+    if (error instanceof DatabaseInUseError) fail(error.message);
+    throw error;
+  }
   let stores: Stores;
   try {
-    stores = await openStores(config, logger);
+    stores = await openStores(config, logger, () => coordination.leadership.isLeader());
   } catch (error) {
     if (error instanceof DatabaseOpenError) fail(error.message);
     throw error;
   }
   const sessionSecret = resolveSessionSecret(config, logger);
   const engine = new DockerodeEngine(createDockerClient(config.docker));
-  const services = createServices({ config, stores, engine, logger, sessionSecret });
+  const services = createServices({ config, stores, engine, logger, sessionSecret, coordination });
   // The access check answers from memory: fill it before the first request.
   try {
     await services.access.ready();
@@ -104,7 +115,7 @@ async function main(): Promise<void> {
   }
   const app = createApp(services);
   const server = createServer(app);
-  onShutdown(server, services, stores, logger);
+  onShutdown(server, services, stores, coordination, logger);
   try {
     await listen(server, config);
   } catch (error) {
@@ -128,7 +139,12 @@ async function main(): Promise<void> {
   );
   // In the background: a Docker engine that is down or slow must not hold up start-up.
   void ensureNetwork(engine, config.traefik.network, logger, config.containers.extraLabels);
-  void reconcileOnStart({ containers: services.containers, users: services.users, database: stores, config, logger });
+  // Reconcile is the leader's: on SQLite that is this process at once, on PostgreSQL whichever
+  // replica wins (again when leadership moves, as the new leader may have missed changes).
+  coordination.leadership.onChange((leader) => {
+    if (leader) void reconcileOnStart({ containers: services.containers, users: services.users, database: stores, config, logger });
+  });
+  coordination.leadership.start();
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
