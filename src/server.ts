@@ -16,6 +16,8 @@ import { reconcileOnStart } from './lifecycle/reconcile.js';
 import { ensureNetwork } from './containers/docker/prepare.js';
 import { openCoordination, type OpenCoordination } from './coordination/open.js';
 import { DatabaseInUseError } from './db/sqlite/processLock.js';
+import { loadBackupConfig, type BackupConfig } from './config/backup.js';
+import { scheduleBackups } from './backup/schedule.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
@@ -83,8 +85,10 @@ function onShutdown(server: Server, services: Services, stores: Stores, coordina
 
 async function main(): Promise<void> {
   let config: Readonly<Config>;
+  let backups: BackupConfig;
   try {
     config = loadConfig(process.env);
+    backups = loadBackupConfig(process.env, config.databasePath);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
@@ -144,6 +148,12 @@ async function main(): Promise<void> {
   coordination.leadership.onChange((leader) => {
     if (leader) void reconcileOnStart({ containers: services.containers, users: services.users, database: stores, config, logger });
   });
+  scheduleBackups(
+    backups,
+    { path: config.databasePath, url: config.databaseUrl },
+    () => coordination.leadership.isLeader(),
+    logger.child({ component: 'backup' }),
+  );
   coordination.leadership.start();
 }
 
