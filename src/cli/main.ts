@@ -3,15 +3,17 @@
 import 'dotenv/config';
 import { runBackup } from './backup.js';
 import { runRestore } from './restore.js';
+import { runDb } from './db.js';
 import type { CliIo } from './io.js';
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   backup: runBackup,
   restore: runRestore,
+  db: runDb,
 };
 
 const USAGE =
-  'usage: spawner <command>\n  backup <file>    copy the database while Spawner runs\n  restore <file>   put a backup in place (Spawner stopped)\n';
+  'usage: spawner <command>\n  backup <file>    copy the database while Spawner runs\n  restore <file>   put a backup in place (Spawner stopped)\n  db copy-sqlite-to-postgres   copy DATABASE_PATH into the empty DATABASE_URL\n';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
