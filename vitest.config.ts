@@ -13,6 +13,8 @@ const SQLITE_FILE_TESTS = [
   'test/integration/database-faults.test.ts',
   'test/integration/faults.test.ts',
   'test/integration/shutdown.test.ts',
+  'test/integration/sqlite-single-process.test.ts',
+  'test/integration/backup.test.ts',
 ];
 export default defineConfig({
   test: {

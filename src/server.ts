@@ -14,6 +14,10 @@ import { createServices, type Services } from './wiring.js';
 import { createApp } from './app.js';
 import { reconcileOnStart } from './lifecycle/reconcile.js';
 import { ensureNetwork } from './containers/docker/prepare.js';
+import { openCoordination, type OpenCoordination } from './coordination/open.js';
+import { DatabaseInUseError } from './db/sqlite/processLock.js';
+import { loadBackupConfig, type BackupConfig } from './config/backup.js';
+import { scheduleBackups } from './backup/schedule.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
@@ -52,7 +56,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-function onShutdown(server: Server, services: Services, stores: Stores, logger: Logger): void {
+function onShutdown(server: Server, services: Services, stores: Stores, coordination: OpenCoordination, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -63,6 +67,8 @@ function onShutdown(server: Server, services: Services, stores: Stores, logger: 
       .then(() => services.state.stop())
       .then(() => services.activity.flush(services.users))
       .then(() => stores.close())
+      // Last: the next replica leads from here, and the SQLite file is free for the next process.
+      .then(() => coordination.close())
       .then(() => {
         logger.info('stopped');
         logger.flush();
@@ -79,23 +85,32 @@ function onShutdown(server: Server, services: Services, stores: Stores, logger: 
 
 async function main(): Promise<void> {
   let config: Readonly<Config>;
+  let backups: BackupConfig;
   try {
     config = loadConfig(process.env);
+    backups = loadBackupConfig(process.env, config.databasePath);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  let coordination: OpenCoordination;
+  try {
+    coordination = openCoordination(config, logger);
+  } catch (error) {
+    if (error instanceof DatabaseInUseError) fail(error.message);
+    throw error;
+  }
   let stores: Stores;
   try {
-    stores = await openStores(config, logger);
+    stores = await openStores(config, logger, () => coordination.leadership.isLeader());
   } catch (error) {
     if (error instanceof DatabaseOpenError) fail(error.message);
     throw error;
   }
   const sessionSecret = resolveSessionSecret(config, logger);
   const engine = new DockerodeEngine(createDockerClient(config.docker));
-  const services = createServices({ config, stores, engine, logger, sessionSecret });
+  const services = createServices({ config, stores, engine, logger, sessionSecret, coordination });
   // The access check answers from memory: fill it before the first request.
   try {
     await services.access.ready();
@@ -104,7 +119,7 @@ async function main(): Promise<void> {
   }
   const app = createApp(services);
   const server = createServer(app);
-  onShutdown(server, services, stores, logger);
+  onShutdown(server, services, stores, coordination, logger);
   try {
     await listen(server, config);
   } catch (error) {
@@ -131,7 +146,18 @@ async function main(): Promise<void> {
   void ensureNetwork(engine, config.traefik.network, logger, config.containers.extraLabels, config.isolation).then(({ problem }) => {
     if (problem) fail(problem);
   });
-  void reconcileOnStart({ containers: services.containers, users: services.users, database: stores, config, logger });
+  // Reconcile is the leader's: on SQLite that is this process at once, on PostgreSQL whichever
+  // replica wins (again when leadership moves, as the new leader may have missed changes).
+  coordination.leadership.onChange((leader) => {
+    if (leader) void reconcileOnStart({ containers: services.containers, users: services.users, database: stores, config, logger });
+  });
+  scheduleBackups(
+    backups,
+    { path: config.databasePath, url: config.databaseUrl },
+    () => coordination.leadership.isLeader(),
+    logger.child({ component: 'backup' }),
+  );
+  coordination.leadership.start();
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

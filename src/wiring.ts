@@ -26,6 +26,7 @@ import { IdleSweeper } from './lifecycle/idleSweeper.js';
 import { Readiness } from './lifecycle/readiness.js';
 import { TraefikMetrics } from './lifecycle/traefikMetrics.js';
 import { WakeService } from './lifecycle/wake.js';
+import { localCoordination, type Coordination } from './coordination/coordination.js';
 
 export interface Services extends AppDeps {
   containers: ContainerManager;
@@ -45,8 +46,11 @@ export function createServices(parts: {
   engine: DockerEngine;
   logger: Logger;
   sessionSecret: string;
+  /** Replicas on PostgreSQL share person locks and a leader; one process needs neither. */
+  coordination?: Coordination;
 }): Services {
   const { config, stores, engine, logger } = parts;
+  const coordination = parts.coordination ?? localCoordination();
   const { users, rateLimits } = stores;
   const sessionStore = stores.sessions;
   const activity = new ActivityTracker();
@@ -69,6 +73,7 @@ export function createServices(parts: {
     logger.child({ component: 'containers' }),
     events,
     state,
+    coordination.personLock,
   );
   const health = new HealthService(stores.health, backend, { version: version(), dockerTimeoutMs: 2000 });
   // A dropped event stream is the first sign of an engine outage: /health asks again at once.
@@ -113,6 +118,7 @@ export function createServices(parts: {
       // Without Traefik's metrics Spawner cannot see use of a service, so it never guesses.
       enabled: Boolean(config.traefikApi.metricsUrl) && config.containers.idleTimeoutMs > 0,
       intervalMs: config.lifecycle.sweepIntervalMs,
+      isLeader: () => coordination.leadership.isLeader(),
     }),
     health,
   };

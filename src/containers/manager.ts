@@ -1,8 +1,9 @@
 // ContainerManager: the intent-level operations on a person's workload, spoken to the backend
 // port. The backend's state is the truth; the database only remembers the last id seen.
 // Operations on one person run one at a time (a double-click, two tabs, signup racing login all
-// share the same promise), and the backend's unique names guard against a second Spawner process
-// doing the same. Everything it does is told on one event stream (events.ts).
+// share the same promise), and across replicas each operation also holds the person's distributed
+// lock (src/coordination/; a no-op on SQLite's single process), with the backend's unique names
+// as the last guard. Everything it does is told on one event stream (events.ts).
 import type { Logger } from '../logger.js';
 import { ContainerError, DockerUnavailable } from '../errors.js';
 import type { BackendCapabilities, ContainerBackend, ContainerStatus, InUse, ManagedWorkload, WorkloadStatus } from './backend.js';
@@ -10,6 +11,7 @@ import type { Person } from './naming.js';
 import type { PlanSource, WorkloadPlan } from './plan.js';
 import { WorkloadEvents, type WorkloadEventType, type WorkloadReason } from './events.js';
 import type { StateCache } from './stateCache.js';
+import type { PersonLock } from '../coordination/coordination.js';
 
 export type { ContainerState, ContainerStatus } from './backend.js';
 
@@ -23,6 +25,8 @@ export interface ContainerRecorder {
 }
 
 const STOP_GRACE_SECONDS = 10;
+
+const IN_PROCESS_ONLY: PersonLock = { distributed: false, run: (_id, work) => work() };
 
 interface QueueEntry {
   key: string;
@@ -50,6 +54,8 @@ export class ContainerManager {
     readonly events: WorkloadEvents = new WorkloadEvents(logger),
     /** Keeps states current from the backend's events; without it every status() inspects. */
     private readonly state?: StateCache,
+    /** Serialises a person's operations across replicas; in one process the queue alone does. */
+    private readonly personLock: PersonLock = IN_PROCESS_ONLY,
   ) {
     state?.follow(events);
   }
@@ -65,10 +71,12 @@ export class ContainerManager {
   private serialize<T>(person: Person, key: string, operation: () => Promise<T>): Promise<T> {
     const last = this.queues.get(person.id);
     if (last?.key === key) return last.result as Promise<T>;
-    const result = (last?.settled ?? Promise.resolve()).then(operation).catch((error: unknown) => {
-      this.tell('failed', person, undefined, { error: error instanceof Error ? error.message : String(error) });
-      throw error;
-    });
+    const result = (last?.settled ?? Promise.resolve())
+      .then(() => this.personLock.run(person.id, operation))
+      .catch((error: unknown) => {
+        this.tell('failed', person, undefined, { error: error instanceof Error ? error.message : String(error) });
+        throw error;
+      });
     const entry: QueueEntry = { key, result, settled: result.catch(() => undefined) };
     this.queues.set(person.id, entry);
     void entry.settled.then(() => {
@@ -276,7 +284,9 @@ export class ContainerManager {
     const name = this.nameFor(person);
     // What the state cache knows from the backend's events is as good as an inspect (every login
     // and wake of a running or paused service): it saves the backend a call on the hot path.
-    let info = this.state?.get(name) ?? (await this.inspect(name));
+    // Not across replicas: the one that held the lock before may have changed it a moment ago,
+    // and its events may not have reached this cache yet.
+    let info = (this.personLock.distributed ? undefined : this.state?.get(name)) ?? (await this.inspect(name));
     if ((info.phase === 'created' || info.phase === 'exited') && (await this.isOutdated(info, person))) {
       // Stopped and built from an older configuration: recreate it; the data volume stays.
       this.logger.info({ container: name }, 'recreating stopped container built from an older configuration');

@@ -7,9 +7,15 @@ import { openPgStores } from './pg/stores.js';
 import type { Stores } from './stores.js';
 
 /** Throws DatabaseOpenError with one line for the operator when the database cannot be used. */
-export async function openStores(config: Pick<Config, 'databasePath' | 'databaseUrl'>, logger?: Logger): Promise<Stores> {
+export async function openStores(
+  config: Pick<Config, 'databasePath' | 'databaseUrl'>,
+  logger?: Logger,
+  /** PostgreSQL: whether this replica runs the purges now (the leader's job). */
+  purgeDue?: () => boolean,
+): Promise<Stores> {
   if (config.databaseUrl) {
     return openPgStores(config.databaseUrl, {
+      purgeDue,
       onIdleError: (error) => logger?.warn({ err: error }, 'a pooled PostgreSQL connection broke while idle; the pool replaces it'),
     });
   }

@@ -12,18 +12,13 @@ export interface PurgeTimer {
   stop(): void;
 }
 
-export function purgeEvery(intervalMs: number, purge: () => Promise<unknown>): PurgeTimer {
+/** `due` says whether this process purges at all now (on PostgreSQL only the leader does). */
+export function purgeEvery(intervalMs: number, purge: () => Promise<unknown>, due: () => boolean = () => true): PurgeTimer {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const schedule = () => {
     if (stopped) return;
-    timer = setTimeout(
-      () =>
-        void purge()
-          .catch(() => undefined)
-          .finally(schedule),
-      jittered(intervalMs),
-    );
+    timer = setTimeout(() => void (due() ? purge() : Promise.resolve()).catch(() => undefined).finally(schedule), jittered(intervalMs));
     timer.unref();
   };
   schedule();

@@ -55,6 +55,8 @@ export interface IdleSweeperDeps {
   /** Off without Traefik's metrics (use cannot be seen) or without an idle timeout. */
   enabled: boolean;
   intervalMs: number;
+  /** Whether this process sweeps on its timer now: of several replicas only the leader does. */
+  isLeader?: () => boolean;
   now?: () => number;
 }
 
@@ -71,10 +73,12 @@ export class IdleSweeper {
   /** Runs even with idle shutdown off: orphans are removed either way. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(
-      () => void this.sweep().catch((error: unknown) => this.deps.logger.error({ err: error }, 'idle sweep failed')),
-      this.deps.intervalMs,
-    );
+    this.timer = setInterval(() => {
+      if (this.deps.isLeader && !this.deps.isLeader()) return;
+      void this.sweep()
+        .then((report) => this.deps.logger.debug(report, 'idle sweep finished'))
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'idle sweep failed'));
+    }, this.deps.intervalMs);
     this.timer.unref();
   }
 

@@ -1,13 +1,17 @@
 // PostgreSQL advisory locks that Spawner's replicas share, each on a dedicated connection: a
 // session lock lives exactly as long as its connection (the server drops it when the connection
 // ends, however it ends), so it must never ride on a pooled connection that is handed to someone
-// else or recycled. Migrations use it now; leader election will hold one the same way.
+// else or recycled. Migrations and leader election use it (src/coordination/pg.ts).
 import pg from 'pg';
 
 /** Every advisory lock key Spawner uses, in one place so two features never pick the same one. */
 export const LOCK_KEYS = {
   /** Held while the migrations run, so replicas that start together migrate once. */
   migrations: 0x5350_4d01, // "SP" "M" 1
+  /** Held by the leader, the one replica that runs the sweeps, reconcile, purges and backups. */
+  leader: 0x5350_4c01, // "SP" "L" 1
+  /** The first half of a person's two-part key (pg_advisory_lock(int, int)), the user id the second. */
+  personNamespace: 0x5350_5001, // "SP" "P" 1
 } as const;
 
 /** The dedicated connection's settings: the pool's, but its own, never shared. */

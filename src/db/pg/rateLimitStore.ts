@@ -35,7 +35,7 @@ export class PgRateLimits implements RateLimitStore {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly options: { purgeIntervalMs?: number; now?: () => number } = {},
+    private readonly options: { purgeIntervalMs?: number; now?: () => number; purgeDue?: () => boolean } = {},
   ) {
     const counter = (row: Row) => ({ hits: row.hits, resetAt: Number(row.reset_at) });
     this.table = {
@@ -55,7 +55,7 @@ export class PgRateLimits implements RateLimitStore {
         await pool.query('DELETE FROM rate_limits WHERE starts_with(key, $1)', [prefix]);
       },
     };
-    this.purgeTimer = purgeEvery(options.purgeIntervalMs ?? 10 * 60 * 1000, () => this.purgeExpired());
+    this.purgeTimer = purgeEvery(options.purgeIntervalMs ?? 10 * 60 * 1000, () => this.purgeExpired(), options.purgeDue);
   }
 
   private now(): number {

@@ -14,10 +14,10 @@ export class PgSessionStore extends session.Store implements SessionStore {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly options: { purgeIntervalMs?: number; now?: () => number } = {},
+    private readonly options: { purgeIntervalMs?: number; now?: () => number; purgeDue?: () => boolean } = {},
   ) {
     super();
-    this.purgeTimer = purgeEvery(options.purgeIntervalMs ?? 15 * 60 * 1000, () => this.purgeExpired());
+    this.purgeTimer = purgeEvery(options.purgeIntervalMs ?? 15 * 60 * 1000, () => this.purgeExpired(), options.purgeDue);
   }
 
   private now(): number {

@@ -19,8 +19,8 @@ export interface PgStores extends Stores, Pick<PgDatabase, 'db' | 'pool'> {
 }
 
 /** Connects and migrates; throws DatabaseOpenError (one line, no password) when that fails. */
-export async function openPgStores(url: string, options: PgOptions = {}): Promise<PgStores> {
-  return storesOn(await openPgDatabase(url, options));
+export async function openPgStores(url: string, options: PgOptions & { purgeDue?: () => boolean } = {}): Promise<PgStores> {
+  return storesOn(await openPgDatabase(url, options), options.purgeDue);
 }
 
 /** The stores on a pool whose database is migrated already (tests copy a migrated template). */
@@ -28,10 +28,11 @@ export function pgStoresOnPool(pool: pg.Pool): PgStores {
   return storesOn(wrapPool(pool));
 }
 
-function storesOn(database: PgDatabase): PgStores {
+/** `purgeDue`: whether this replica purges expired rows now (the leader only). */
+function storesOn(database: PgDatabase, purgeDue?: () => boolean): PgStores {
   const { db, pool } = database;
-  const sessions = new PgSessionStore(pool);
-  const rateLimits = new PgRateLimits(pool);
+  const sessions = new PgSessionStore(pool, { purgeDue });
+  const rateLimits = new PgRateLimits(pool, { purgeDue });
   let open = true;
   return {
     db,
