@@ -7,6 +7,7 @@ import type { Config, RoutingMode } from '../config.js';
 import { containerName, volumeName, type Person } from './naming.js';
 import { servicePath, serviceUrl, serviceHost } from '../addressing.js';
 import type { Template } from '../templates/catalogue.js';
+import { templateOf, type TemplateUser } from '../templates/access.js';
 import { effectiveLimits, type LimitLayer, type Limits } from './limits.js';
 
 export interface RoutePlan {
@@ -126,6 +127,25 @@ export function planFromConfig(config: PlanConfig, person: Person, template?: Te
     },
     extraLabels: c.extraLabels,
   };
+}
+
+/** Plans from the catalogue and each person's choice (users.template, users.allowed_templates). */
+export class CataloguePlanSource implements PlanSource {
+  constructor(
+    private readonly config: PlanConfig,
+    private readonly users: { findById(id: number): Promise<(TemplateUser & { template: string | null }) | undefined> },
+  ) {}
+
+  nameFor(person: Person): string {
+    return containerName(this.config, person);
+  }
+
+  async planFor(person: Person): Promise<WorkloadPlan> {
+    const user = await this.users.findById(person.id);
+    // A person deleted meanwhile: the default plan still names and removes their workload.
+    const template = user ? templateOf(this.config.templates.list, user) : undefined;
+    return planFromConfig(this.config, person, template);
+  }
 }
 
 export class ConfigPlanSource implements PlanSource {
