@@ -10,6 +10,7 @@ import { buildTestApp, type TestApp } from '../helpers/app.js';
 import { createTestNetwork, dockerClient } from '../helpers/docker.js';
 import { expectRedirect } from '../helpers/http.js';
 import { csrfFrom } from '../helpers/http.js';
+import { execIn } from '../helpers/exec.js';
 import { TEST_IMAGE, TEST_IMAGE_HEALTHCHECK } from '../helpers/testImage.js';
 
 const runId = inject('runId');
@@ -120,5 +121,54 @@ describe('templates on the real engine', () => {
     expect(response.text).toContain(message);
     expect(await t.services.users.findByUsername(username)).toBeUndefined();
     expect(await docker.listContainers({ all: true, filters: { name: [username] } })).toEqual(before);
+  });
+});
+
+describe('switching template', () => {
+  it('when the person confirms a switch, then the container is recreated from the new template and a file on the volume survives', async () => {
+    const { response } = await signUpWith('tswitch', 'web');
+    expectRedirect(response, '/dashboard');
+    const agent = request.agent(t.app);
+    const login = await agent.get('/login');
+    await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: csrfFrom(login.text), username: 'tswitch', password: 'correct horse battery' });
+    const before = await containerFor('tswitch');
+    const dataPath = t.config.containers.dataPath;
+    expect((await execIn(before.Id, ['sh', '-c', `echo kept > ${dataPath}/note.txt`])).exitCode).toBe(0);
+
+    const page = await agent.get('/dashboard');
+    expect(page.text).toContain('Switch template');
+    const unconfirmed = await agent
+      .post('/container/template')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), template: 'checked' });
+    expect(unconfirmed.status).toBe(422);
+    expect(unconfirmed.text).toContain('Tick the box to confirm');
+    const forbidden = await agent
+      .post('/container/template')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), template: 'staff', confirm: 'yes' });
+    expect(forbidden.status).toBe(422);
+    const image = await agent
+      .post('/container/template')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), template: TEST_IMAGE, confirm: 'yes' });
+    expect(image.status).toBe(422);
+    expect((await containerFor('tswitch')).Id).toBe(before.Id);
+
+    const switched = await agent
+      .post('/container/template')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), template: 'checked', confirm: 'yes' });
+    expectRedirect(switched, '/dashboard');
+    const after = await containerFor('tswitch');
+    expect(after.Id).not.toBe(before.Id);
+    expect(after.Config.Image).toBe(TEST_IMAGE_HEALTHCHECK);
+    expect(after.Config.Env).toContain('FLAVOUR=checked');
+    expect(after.Mounts.map((m) => m.Name)).toEqual(before.Mounts.map((m) => m.Name));
+    expect((await execIn(after.Id, ['cat', `${dataPath}/note.txt`])).stdout).toContain('kept');
+    expect((await t.services.users.findByUsername('tswitch'))?.template).toBe('checked');
   });
 });
