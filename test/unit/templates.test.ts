@@ -151,6 +151,11 @@ describe('the templates catalogue', () => {
     expect(problems).toContainEqual(expect.stringContaining(`TEMPLATES_FILE: ${file}:3: templates[0].port: `));
   });
 
+  it('when the shipped templates.example.yml is read, then it is a valid catalogue', () => {
+    const text = readFileSync(new URL('../../templates.example.yml', import.meta.url), 'utf8');
+    expect(parseCatalogue(text, 'templates.example.yml', defaults).map((t) => t.name)).toEqual(['static', 'ide']);
+  });
+
   it('when TEMPLATES_FILE cannot be read, then that is one problem', () => {
     expect(() => loadConfig({ TEMPLATES_FILE: '/nonexistent/templates.yml' })).toThrow(/templates\.yml: cannot be read \(ENOENT\)/);
   });
