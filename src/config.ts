@@ -17,6 +17,7 @@ import {
   unit,
 } from './config/fields.js';
 import { isPostgresUrl, redactDatabaseUrl } from './db/pg/url.js';
+import { resolveTemplates, templatesEnv, type TemplatesConfig } from './config/templates.js';
 
 export type RoutingMode = 'subdomain' | 'path';
 
@@ -109,6 +110,7 @@ const schema = z.object({
     /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}(@[a-z0-9]+)?$/,
     'a Traefik middleware name such as spawner-auth@docker',
   ),
+  ...templatesEnv,
 });
 
 export interface Config {
@@ -151,6 +153,8 @@ export interface Config {
     idleTimeoutMs: number;
     pauseAfterMs: number;
   };
+  /** The operator's catalogue (TEMPLATES_FILE) or the single `default` template. */
+  templates: TemplatesConfig;
   lifecycle: {
     sweepIntervalMs: number;
     wakeTimeoutMs: number;
@@ -228,7 +232,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       problems.push('SESSION_MAX_AGE: must not be shorter than SESSION_IDLE_TIMEOUT');
     }
   }
-  if (problems.length > 0 || !parsed.success || socketPath === null) throw new ConfigError(problems);
+  // The catalogue is checked even when other settings are wrong, so one start reports everything.
+  const e0 = parsed.success ? parsed.data : undefined;
+  const resolved = resolveTemplates(env.TEMPLATES_FILE?.trim() || undefined, {
+    image: e0?.USER_TEMPLATE_IMAGE ?? '',
+    port: e0?.USER_CONTAINER_PORT ?? 0,
+    idleTimeoutMs: e0?.CONTAINER_IDLE_TIMEOUT ?? 0,
+    pauseAfterMs: e0?.CONTAINER_PAUSE_AFTER ?? 0,
+  });
+  if ('problems' in resolved) problems.push(...resolved.problems);
+  const templates = 'templates' in resolved ? resolved.templates : undefined;
+  if (problems.length > 0 || !parsed.success || socketPath === null || !templates) throw new ConfigError(problems);
 
   const e = parsed.data;
   const secret = e.SECRET_KEY?.trim();
@@ -268,6 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       idleTimeoutMs: e.CONTAINER_IDLE_TIMEOUT,
       pauseAfterMs: e.CONTAINER_PAUSE_AFTER,
     },
+    templates,
     lifecycle: {
       sweepIntervalMs: e.IDLE_SWEEP_INTERVAL,
       wakeTimeoutMs: e.WAKE_TIMEOUT,

@@ -10,7 +10,7 @@ import type { AppDeps } from './app.js';
 import type { DockerEngine } from './containers/docker/engine.js';
 import { DockerBackend } from './containers/docker/backend.js';
 import { TraefikNudge } from './containers/docker/nudge.js';
-import { ConfigPlanSource } from './containers/plan.js';
+import { CataloguePlanSource } from './containers/plan.js';
 import { WorkloadEvents } from './containers/events.js';
 import { StateCache } from './containers/stateCache.js';
 import { AccountService } from './auth/accounts.js';
@@ -61,6 +61,7 @@ export function createServices(parts: {
     bcryptCost: config.bcryptCost,
     nameRules: { reserved: reservedNames(config) },
     serviceAccess: config.access.defaultVisibility,
+    templates: config.templates.list,
     onCreated: (user) => access.register(user),
   });
   const backend = new DockerBackend(engine, config.traefik.network, logger.child({ component: 'containers' }));
@@ -68,7 +69,7 @@ export function createServices(parts: {
   const state = new StateCache(backend, logger.child({ component: 'state' }));
   const containers = new ContainerManager(
     backend,
-    new ConfigPlanSource(config),
+    new CataloguePlanSource(config, users),
     { recordContainer: (id, c) => recordIfChanged(users, id, c) },
     logger.child({ component: 'containers' }),
     events,

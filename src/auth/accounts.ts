@@ -4,6 +4,8 @@ import bcrypt from 'bcrypt';
 import { ValidationError } from '../errors.js';
 import { DuplicateUserError, type ServiceAccess, type User, type UserStore } from '../db/stores.js';
 import { signupProblems, type NameRules, type SignupInput } from './validation.js';
+import type { Template } from '../templates/catalogue.js';
+import { chooseTemplate } from '../templates/access.js';
 
 export class AccountService {
   private readonly dummyHash: Promise<string>;
@@ -15,6 +17,8 @@ export class AccountService {
       nameRules: NameRules;
       /** Who reaches a new account's service (SERVICE_ACCESS). */
       serviceAccess?: ServiceAccess;
+      /** The catalogue a newcomer chooses from (TEMPLATES_FILE or the single default). */
+      templates?: readonly Template[];
       /** Told of every new account (the access table). */
       onCreated?: (user: User) => void;
     },
@@ -30,6 +34,8 @@ export class AccountService {
     if (!problems.username && (await this.users.findByUsername(input.username))) problems.username = 'This username is taken.';
     if (!problems.email && (await this.users.findByEmail(input.email)))
       problems.email = 'An account with this e-mail address exists already.';
+    const template = this.chosenTemplate(input);
+    if (template !== null && typeof template === 'object') problems.template = template.problem;
     if (Object.keys(problems).length > 0) throw new ValidationError(problems);
 
     const passwordHash = await bcrypt.hash(input.password, this.options.bcryptCost);
@@ -38,6 +44,7 @@ export class AccountService {
         username: input.username,
         email: input.email,
         passwordHash,
+        template: typeof template === 'string' ? template : null,
         ...(this.options.serviceAccess ? { serviceAccess: this.options.serviceAccess } : {}),
       });
       this.options.onCreated?.(user);
@@ -48,6 +55,16 @@ export class AccountService {
       if (error.field === 'username') throw new ValidationError({ username: 'This username is taken.' });
       throw new ValidationError({ email: 'An account with this e-mail address exists already.' });
     }
+  }
+
+  /** The template name a newcomer chose (null: the default), or the field's message. */
+  private chosenTemplate(input: SignupInput): string | null | { problem: string } {
+    if (!input.template) return null;
+    const who = { username: input.username, isAdmin: false, allowedTemplates: null };
+    const chosen = chooseTemplate(this.options.templates ?? [], input.template, who);
+    if (chosen === 'unknown') return { problem: 'Choose one of the templates offered.' };
+    if (chosen === 'forbidden') return { problem: 'This template is not open to new accounts.' };
+    return chosen.name;
   }
 
   /** The user when name (or e-mail) and password match; null otherwise, after the same work. */

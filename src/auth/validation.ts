@@ -48,6 +48,8 @@ export const signupForm = z.object({
   username: text().transform((s) => s.trim().toLowerCase()),
   email: text().transform((s) => s.trim()),
   password: text(),
+  /** A template name, checked against the catalogue; empty: the catalogue's default. */
+  template: text().transform((s) => s.trim()),
 });
 
 export const loginForm = z.object({
@@ -55,7 +57,8 @@ export const loginForm = z.object({
   password: text(),
 });
 
-export type SignupInput = z.infer<typeof signupForm>;
+/** `template` absent: the catalogue's default (callers other than the form may leave it out). */
+export type SignupInput = Omit<z.infer<typeof signupForm>, 'template'> & { template?: string };
 
 /** All problems of a signup form at once, keyed by field, or null when it is fine. */
 export function signupProblems(input: SignupInput, rules: NameRules): Record<string, string> | null {

@@ -22,6 +22,10 @@ export interface User {
   accessEpoch: number;
   /** Bumped to end every access cookie for the person's service (a share ended). */
   serviceEpoch: number;
+  /** The catalogue template the person chose; null: the catalogue's default. */
+  template: string | null;
+  /** The admin's restriction (template names); null: the catalogue's own rule (allowed:). */
+  allowedTemplates: string[] | null;
 }
 
 export type ServiceAccess = 'owner' | 'public';
@@ -32,6 +36,8 @@ export interface NewUser {
   passwordHash: string;
   /** The store's default ('owner') when absent. */
   serviceAccess?: ServiceAccess;
+  /** A name checked against the catalogue; null/absent: the catalogue's default. */
+  template?: string | null;
 }
 
 /** A container id and name to remember for a person; both null when it was removed. */
@@ -59,6 +65,10 @@ export interface UserStore {
   correctContainers(updates: { id: number; container: ContainerRecord }[]): Promise<void>;
   delete(id: number): Promise<void>;
   setServiceAccess(id: number, access: ServiceAccess): Promise<void>;
+  /** A name already checked against the catalogue and the person's rights. */
+  setTemplate(id: number, template: string): Promise<void>;
+  /** The admin's restriction; null lifts it. */
+  setAllowedTemplates(id: number, names: string[] | null): Promise<void>;
   /** Adds one to the person's access epoch; resolves to the new value. */
   bumpAccessEpoch(id: number): Promise<number>;
   /** Adds one to the epoch of the person's service; resolves to the new value. */

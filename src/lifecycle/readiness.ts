@@ -26,9 +26,11 @@ export class Readiness {
       if (look.phase === 'missing') throw new NotReady(`container ${plan.name} does not exist`);
       const up = look.phase === 'running' || look.phase === 'restarting';
       if (up && look.address) {
-        if (look.health === 'healthy') return look.address;
-        if (look.health === 'unhealthy') throw new NotReady('the service reports itself unhealthy');
-        if (look.health === 'none' && (await this.answers(look.address, plan.readiness.path))) return look.address;
+        // kind 'http' (a template's readiness path) asks the service whatever its health check says.
+        const useHealth = plan.readiness.kind === 'healthcheck-or-http' && look.health !== 'none';
+        if (useHealth && look.health === 'healthy') return look.address;
+        if (useHealth && look.health === 'unhealthy') throw new NotReady('the service reports itself unhealthy');
+        if (!useHealth && (await this.answers(look.address, plan.readiness.path))) return look.address;
       } else if (look.phase === 'exited') {
         throw new NotReady(`the container stopped (exit code ${look.exitCode})`);
       }

@@ -9,6 +9,9 @@ import { flash } from '../middleware/flash.js';
 import type { WorkspaceService } from '../services/workspace.js';
 import type { AccessService } from '../services/access.js';
 import { safeLocalNext } from '../middleware/auth.js';
+import type { TemplatesConfig } from '../config/templates.js';
+import type { Template } from '../templates/catalogue.js';
+import { choicesFor } from '../templates/access.js';
 
 export interface AuthHandlerDeps {
   accounts: AccountService;
@@ -18,6 +21,7 @@ export interface AuthHandlerDeps {
   passport: PassportInstance;
   /** Spawner's own base path ('' or '/hub'), for redirects. */
   base: string;
+  config: { templates: TemplatesConfig };
 }
 
 /** Logs the person in on a fresh session id (passport regenerates it) and stamps its start. */
@@ -31,9 +35,14 @@ function logIn(req: Request, user: SessionUser): Promise<void> {
   });
 }
 
-const signupPage = (values: { username?: string; email?: string } = {}, errors: Record<string, string> = {}) => ({
+const signupPage = (
+  templates: readonly Template[],
+  values: { username?: string; email?: string; template?: string } = {},
+  errors: Record<string, string> = {},
+) => ({
   view: 'auth/signup',
-  locals: { title: 'Create your account', values, errors },
+  // The choice is offered only when there is one to make (a catalogue, not the single default).
+  locals: { title: 'Create your account', values, errors, templates: templates.length > 1 ? templates : [] },
 });
 
 /** The address a login is for, when `next` is the authorize step of a service's login redirect (shown on the page). */
@@ -55,12 +64,14 @@ const loginPage = (values: { username?: string } = {}, error?: string, next?: st
 
 export function authHandlers(deps: AuthHandlerDeps) {
   const { base } = deps;
+  // What a newcomer may choose: the catalogue's `allowed: everyone` entries and lists (no admin yet).
+  const newcomerChoices = (username = '') => choicesFor(deps.config.templates.list, { username, isAdmin: false, allowedTemplates: null });
   const render = (res: Response, page: { view: string; locals: Record<string, unknown> }) => res.render(page.view, page.locals);
 
   const home: RequestHandler = (req, res) => res.redirect(303, req.isAuthenticated() ? `${base}/dashboard` : `${base}/login`);
 
   const showSignup: RequestHandler = (req, res) =>
-    req.isAuthenticated() ? res.redirect(303, `${base}/dashboard`) : render(res, signupPage());
+    req.isAuthenticated() ? res.redirect(303, `${base}/dashboard`) : render(res, signupPage(newcomerChoices()));
 
   const signUp: RequestHandler = async (req, res) => {
     const input = signupForm.parse(req.body ?? {});
@@ -69,7 +80,9 @@ export function authHandlers(deps: AuthHandlerDeps) {
       user = await deps.accounts.signUp(input);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
-      throw new ValidationError(error.fields, { page: signupPage({ username: input.username, email: input.email }, error.fields) });
+      throw new ValidationError(error.fields, {
+        page: signupPage(newcomerChoices(), { username: input.username, email: input.email, template: input.template }, error.fields),
+      });
     }
     req.log.info({ userId: user.id, user: user.username }, 'account created');
     // The account exists from here on, whatever Docker does next.

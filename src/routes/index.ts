@@ -88,6 +88,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       route('POST', '/container/restart', [login, csrf], dashboard.restart),
       route('POST', '/container/start', [login, csrf], dashboard.start),
       route('POST', '/container/keep-alive', [login, csrf], dashboard.keepAlive),
+      route('POST', '/container/template', [login, csrf], dashboard.switchTemplate),
       route('POST', '/account/delete', [login, csrf, passwordWork], account.deleteAccount),
       route('POST', '/access/visibility', [login, csrf], access.setVisibility),
       route('POST', '/access/share', [login, csrf], access.share),

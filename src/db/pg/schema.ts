@@ -3,7 +3,7 @@
 // Migrations in drizzle-pg/ are generated from this file (`npm run db:generate`) and applied at
 // start-up; test/postgres/schemaParity.test.ts fails when the two schemas drift apart.
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** A point in time, as a Date in JS; `timestamptz` so the server's time zone never matters. */
 const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
@@ -32,6 +32,10 @@ export const users = pgTable(
     accessEpoch: integer('access_epoch').notNull().default(0),
     /** Bumped when a share of the person's service ends: every cookie for that service dies. */
     serviceEpoch: integer('service_epoch').notNull().default(0),
+    /** The catalogue template the person chose; null: the catalogue's default. */
+    template: text('template'),
+    /** The admin's restriction of the templates the person may use (names); null: the catalogue's own rule. */
+    allowedTemplates: jsonb('allowed_templates').$type<string[]>(),
   },
   (t) => [
     // As on SQLite: one account per name and per address, whatever the case.

@@ -91,6 +91,14 @@ export class PgUserStore implements UserStore {
     await this.db.update(users).set({ serviceAccess: access }).where(eq(users.id, id));
   }
 
+  async setTemplate(id: number, template: string): Promise<void> {
+    await this.db.update(users).set({ template }).where(eq(users.id, id));
+  }
+
+  async setAllowedTemplates(id: number, names: string[] | null): Promise<void> {
+    await this.db.update(users).set({ allowedTemplates: names }).where(eq(users.id, id));
+  }
+
   async bumpAccessEpoch(id: number): Promise<number> {
     const [row] = await this.db
       .update(users)

@@ -26,6 +26,10 @@ export const users = sqliteTable(
     accessEpoch: integer('access_epoch').notNull().default(0),
     /** Bumped when a share of the person's service ends: every cookie for that service dies. */
     serviceEpoch: integer('service_epoch').notNull().default(0),
+    /** The catalogue template the person chose; null: the catalogue's default. */
+    template: text('template'),
+    /** The admin's restriction of the templates the person may use (names); null: the catalogue's own rule. */
+    allowedTemplates: text('allowed_templates', { mode: 'json' }).$type<string[]>(),
   },
   (t) => [
     // Usernames are stored lowercase already; the lower() index makes the rule explicit and

@@ -106,6 +106,14 @@ export class SqliteUserStore implements UserStore {
     this.db.update(users).set({ serviceAccess: access }).where(eq(users.id, id)).run();
   }
 
+  async setTemplate(id: number, template: string): Promise<void> {
+    this.db.update(users).set({ template }).where(eq(users.id, id)).run();
+  }
+
+  async setAllowedTemplates(id: number, names: string[] | null): Promise<void> {
+    this.db.update(users).set({ allowedTemplates: names }).where(eq(users.id, id)).run();
+  }
+
   async bumpAccessEpoch(id: number): Promise<number> {
     const row = this.db
       .update(users)

@@ -1,0 +1,2 @@
+ALTER TABLE `users` ADD `template` text;--> statement-breakpoint
+ALTER TABLE `users` ADD `allowed_templates` text;
