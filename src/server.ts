@@ -14,6 +14,7 @@ import { createServices, type Services } from './wiring.js';
 import { createApp } from './app.js';
 import { reconcileOnStart } from './lifecycle/reconcile.js';
 import { ensureNetwork } from './containers/docker/prepare.js';
+import { applyAdminUsers } from './services/people.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
@@ -62,6 +63,8 @@ function onShutdown(server: Server, services: Services, stores: Stores, logger: 
       .then(() => services.sweeper.stop())
       .then(() => services.state.stop())
       .then(() => services.activity.flush(services.users))
+      .then(() => services.audit.stop())
+      .then(() => services.audit.flush())
       .then(() => stores.close())
       .then(() => {
         logger.info('stopped');
@@ -102,6 +105,11 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(`cannot load the access table: ${(error as Error).message}`);
   }
+  try {
+    await applyAdminUsers(stores.users, services.audit, config.console.adminUsers);
+  } catch (error) {
+    fail(`cannot apply ADMIN_USERS: ${(error as Error).message}`);
+  }
   const app = createApp(services);
   const server = createServer(app);
   onShutdown(server, services, stores, logger);
@@ -112,6 +120,7 @@ async function main(): Promise<void> {
   }
   services.sweeper.start();
   services.state.start();
+  services.audit.startPruning();
   if (config.containers.idleTimeoutMs > 0 && !config.traefikApi.metricsUrl) {
     logger.warn('idle shutdown is off: set TRAEFIK_API_URL (or TRAEFIK_METRICS_URL) so Spawner can see when services are used');
   }

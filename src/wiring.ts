@@ -26,6 +26,8 @@ import { IdleSweeper } from './lifecycle/idleSweeper.js';
 import { Readiness } from './lifecycle/readiness.js';
 import { TraefikMetrics } from './lifecycle/traefikMetrics.js';
 import { WakeService } from './lifecycle/wake.js';
+import { AuditLog } from './audit/log.js';
+import { PeopleService } from './services/people.js';
 
 export interface Services extends AppDeps {
   containers: ContainerManager;
@@ -58,7 +60,9 @@ export function createServices(parts: {
     nameRules: { reserved: reservedNames(config) },
     serviceAccess: config.access.defaultVisibility,
     onCreated: (user) => access.register(user),
+    adminUsers: config.console.adminUsers,
   });
+  const audit = new AuditLog(stores.audit, logger.child({ component: 'audit' }), config.console.auditRetentionDays);
   const backend = new DockerBackend(engine, config.traefik.network, logger.child({ component: 'containers' }));
   const events = new WorkloadEvents(logger.child({ component: 'events' }));
   const state = new StateCache(backend, logger.child({ component: 'state' }));
@@ -79,7 +83,18 @@ export function createServices(parts: {
   const nudge = new TraefikNudge(engine, config, logger.child({ component: 'nudge' }));
   nudge.follow(events);
   activity.follow(events);
+  audit.followWorkloads(events);
+  const people = new PeopleService({
+    users,
+    accounts,
+    containers,
+    endAccess: (id) => access.endAccess(id),
+    forget: (id) => access.forget(id),
+    audit,
+  });
   return {
+    audit,
+    people,
     config,
     logger,
     sessionSecret: parts.sessionSecret,

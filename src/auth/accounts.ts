@@ -2,8 +2,8 @@
 // name that does not exist still costs one bcrypt comparison, so timing does not tell them apart.
 import bcrypt from 'bcrypt';
 import { ValidationError } from '../errors.js';
-import { DuplicateUserError, type ServiceAccess, type User, type UserStore } from '../db/stores.js';
-import { signupProblems, type NameRules, type SignupInput } from './validation.js';
+import { DuplicateUserError, type Approval, type ServiceAccess, type User, type UserStore } from '../db/stores.js';
+import { passwordProblem, signupProblems, type NameRules, type SignupInput } from './validation.js';
 
 export class AccountService {
   private readonly dummyHash: Promise<string>;
@@ -17,6 +17,8 @@ export class AccountService {
       serviceAccess?: ServiceAccess;
       /** Told of every new account (the access table). */
       onCreated?: (user: User) => void;
+      /** ADMIN_USERS: these names are admins from their signup on. */
+      adminUsers?: readonly string[];
     },
   ) {
     // Hashed once, lazily, at the configured cost: compared against when the name is unknown.
@@ -25,7 +27,7 @@ export class AccountService {
   }
 
   /** Creates the account or throws ValidationError with a message per field. */
-  async signUp(input: SignupInput): Promise<User> {
+  async signUp(input: SignupInput, extra: { isAdmin?: boolean; approval?: Approval } = {}): Promise<User> {
     const problems = signupProblems(input, this.options.nameRules) ?? {};
     if (!problems.username && (await this.users.findByUsername(input.username))) problems.username = 'This username is taken.';
     if (!problems.email && (await this.users.findByEmail(input.email)))
@@ -38,6 +40,8 @@ export class AccountService {
         username: input.username,
         email: input.email,
         passwordHash,
+        isAdmin: extra.isAdmin === true || (this.options.adminUsers ?? []).includes(input.username),
+        ...(extra.approval ? { approval: extra.approval } : {}),
         ...(this.options.serviceAccess ? { serviceAccess: this.options.serviceAccess } : {}),
       });
       this.options.onCreated?.(user);
@@ -48,6 +52,13 @@ export class AccountService {
       if (error.field === 'username') throw new ValidationError({ username: 'This username is taken.' });
       throw new ValidationError({ email: 'An account with this e-mail address exists already.' });
     }
+  }
+
+  /** A bcrypt hash of a new password, after the same rules as at signup. */
+  async hashNewPassword(password: string): Promise<string> {
+    const problem = passwordProblem(password);
+    if (problem) throw new ValidationError({ password: problem });
+    return bcrypt.hash(password, this.options.bcryptCost);
   }
 
   /** The user when name (or e-mail) and password match; null otherwise, after the same work. */

@@ -9,10 +9,12 @@ import { flash } from '../middleware/flash.js';
 import type { WorkspaceService } from '../services/workspace.js';
 import type { AccessService } from '../services/access.js';
 import { safeLocalNext } from '../middleware/auth.js';
+import type { AuditLog } from '../audit/log.js';
 
 export interface AuthHandlerDeps {
   accounts: AccountService;
   workspace: WorkspaceService;
+  audit: Pick<AuditLog, 'record'>;
   /** Logging out ends the person's access cookies too. */
   access: Pick<AccessService, 'endAccess'>;
   passport: PassportInstance;
@@ -93,9 +95,30 @@ export function authHandlers(deps: AuthHandlerDeps) {
   const logInWithPassword: RequestHandler = (req: Request, res: Response, fail: NextFunction) => {
     const input = loginForm.parse(req.body ?? {});
     const next = safeLocalNext((req.body as Record<string, unknown> | undefined)?.next, base);
-    deps.passport.authenticate('local', (error: unknown, user: SessionUser | false) => {
+    deps.passport.authenticate('local', (error: unknown, user: SessionUser | false, info?: { message?: string }) => {
       if (error) return fail(error);
+      if (!user && info?.message === 'disabled') {
+        void deps.audit.record({
+          actor: { kind: 'person', name: input.username.slice(0, 64) },
+          action: 'login.refused',
+          target: input.username.slice(0, 64),
+          client: req.ip ?? null,
+          result: 'refused',
+          details: { why: 'disabled' },
+        });
+        const text = 'This account has been disabled. Ask the operator of this server if you think that is a mistake.';
+        return fail(
+          new LoginFailed('disabled account', { publicMessage: text, page: loginPage({ username: input.username }, text, next) }),
+        );
+      }
       if (!user) {
+        void deps.audit.record({
+          actor: { kind: 'person', name: input.username.slice(0, 64) },
+          action: 'login.failed',
+          target: input.username.slice(0, 64),
+          client: req.ip ?? null,
+          result: 'refused',
+        });
         const failed = new LoginFailed('wrong name or password');
         return fail(new LoginFailed(failed.message, { page: loginPage({ username: input.username }, failed.publicMessage, next) }));
       }

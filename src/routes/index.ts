@@ -19,6 +19,8 @@ import type { WakeService } from '../lifecycle/wake.js';
 import type { WorkspaceService } from '../services/workspace.js';
 import type { AccountDeletion } from '../services/accountDeletion.js';
 import type { AccessService } from '../services/access.js';
+import type { AuditLog } from '../audit/log.js';
+import type { PeopleService } from '../services/people.js';
 import { requireLogin } from '../middleware/auth.js';
 import { accessHandlers } from './access.js';
 import { errorHandler, notFound } from '../middleware/errors.js';
@@ -39,6 +41,8 @@ export interface RouteDeps {
   wake: WakeService;
   access: AccessService;
   users: UserStore;
+  audit: AuditLog;
+  people: PeopleService;
   reservedNames: readonly string[];
   /** Session, passport, CSRF token and flash messages, for Spawner's own pages. */
   pageMiddleware: readonly RequestHandler[];
