@@ -23,6 +23,8 @@ import { mountRoutes } from './routes/index.js';
 import { createCsrf } from './middleware/csrf.js';
 import type { AuditLog } from './audit/log.js';
 import type { PeopleService } from './services/people.js';
+import type { ConsoleService } from './services/console.js';
+import type { ContainerManager } from './containers/manager.js';
 import { createRateLimits, type RateLimitStore } from './middleware/rateLimits.js';
 
 export const SESSION_COOKIE = 'spawner.sid';
@@ -51,6 +53,8 @@ export interface AppDeps {
   users: UserStore;
   audit: AuditLog;
   people: PeopleService;
+  console: ConsoleService;
+  containers: ContainerManager;
   /** Names Spawner keeps for itself (its subdomain, its path prefix). */
   reservedNames: readonly string[];
   /** Where rate-limit counters live; in memory when absent. */

@@ -28,6 +28,7 @@ import { TraefikMetrics } from './lifecycle/traefikMetrics.js';
 import { WakeService } from './lifecycle/wake.js';
 import { AuditLog } from './audit/log.js';
 import { PeopleService } from './services/people.js';
+import { ConsoleService } from './services/console.js';
 
 export interface Services extends AppDeps {
   containers: ContainerManager;
@@ -95,6 +96,7 @@ export function createServices(parts: {
   return {
     audit,
     people,
+    console: new ConsoleService(users, stores.audit, containers, config),
     config,
     logger,
     sessionSecret: parts.sessionSecret,

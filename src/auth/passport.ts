@@ -8,6 +8,8 @@ export interface SessionUser {
   id: number;
   username: string;
   email: string;
+  /** Read fresh from the row on every request (deserialize), so a demotion counts at once. */
+  isAdmin?: boolean;
 }
 
 export type PassportInstance = InstanceType<typeof Passport>;
@@ -34,6 +36,6 @@ export function createPassport(accounts: AccountService, users: Pick<UserStore, 
   return passport;
 }
 
-function toSessionUser(user: { id: number; username: string; email: string }): SessionUser {
-  return { id: user.id, username: user.username, email: user.email };
+function toSessionUser(user: { id: number; username: string; email: string; isAdmin?: boolean }): SessionUser {
+  return { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin === true };
 }

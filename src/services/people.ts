@@ -116,6 +116,11 @@ export class PeopleService {
     await this.audit(acting, 'user.delete', user.username, 'ok', { withData: true });
   }
 
+  /** One row for an action this service does not perform itself (an admin's container start). */
+  record(acting: Acting, action: string, target: string, result: 'ok' | 'refused' | 'failed', details: Record<string, unknown> = {}) {
+    return this.audit(acting, action, target, result, details);
+  }
+
   private audit(
     acting: Acting,
     action: string,
