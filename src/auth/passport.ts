@@ -10,6 +10,8 @@ export interface SessionUser {
   email: string;
   /** Read fresh from the row on every request (deserialize), so a demotion counts at once. */
   isAdmin?: boolean;
+  /** Signed up, waiting for an admin's approval: sees only the waiting page, gets no container. */
+  pending?: boolean;
 }
 
 export type PassportInstance = InstanceType<typeof Passport>;
@@ -36,6 +38,6 @@ export function createPassport(accounts: AccountService, users: Pick<UserStore, 
   return passport;
 }
 
-function toSessionUser(user: { id: number; username: string; email: string; isAdmin?: boolean }): SessionUser {
-  return { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin === true };
+function toSessionUser(user: { id: number; username: string; email: string; isAdmin?: boolean; approval?: string }): SessionUser {
+  return { id: user.id, username: user.username, email: user.email, isAdmin: user.isAdmin === true, pending: user.approval === 'pending' };
 }

@@ -10,11 +10,16 @@ import type { WorkspaceService } from '../services/workspace.js';
 import type { AccessService } from '../services/access.js';
 import { safeLocalNext } from '../middleware/auth.js';
 import type { AuditLog } from '../audit/log.js';
+import type { UserStore } from '../db/stores.js';
+import type { ConsoleConfig } from '../config/console.js';
+import { decideSignup } from '../auth/signupPolicy.js';
 
 export interface AuthHandlerDeps {
   accounts: AccountService;
   workspace: WorkspaceService;
   audit: Pick<AuditLog, 'record'>;
+  users: Pick<UserStore, 'count'>;
+  policy: Pick<ConsoleConfig, 'signupMode' | 'signupEmailDomains' | 'maxUsers'>;
   /** Logging out ends the person's access cookies too. */
   access: Pick<AccessService, 'endAccess'>;
   passport: PassportInstance;
@@ -66,14 +71,43 @@ export function authHandlers(deps: AuthHandlerDeps) {
 
   const signUp: RequestHandler = async (req, res) => {
     const input = signupForm.parse(req.body ?? {});
+    const decision = decideSignup(deps.policy, input.email, await deps.users.count());
+    const target = input.username.trim().toLowerCase().slice(0, 64);
+    if (!decision.allowed) {
+      await deps.audit.record({
+        actor: { kind: 'person', name: target },
+        action: 'signup',
+        target,
+        client: req.ip ?? null,
+        result: 'refused',
+        details: { why: decision.why },
+      });
+      throw new ValidationError(
+        { signup: decision.message },
+        { page: signupPage({ username: input.username, email: input.email }, { signup: decision.message }) },
+      );
+    }
     let user;
     try {
-      user = await deps.accounts.signUp(input);
+      user = await deps.accounts.signUp(input, { approval: decision.approval });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       throw new ValidationError(error.fields, { page: signupPage({ username: input.username, email: input.email }, error.fields) });
     }
     req.log.info({ userId: user.id, user: user.username }, 'account created');
+    await deps.audit.record({
+      actor: { kind: 'person', name: user.username },
+      action: 'signup',
+      target: user.username,
+      client: req.ip ?? null,
+      result: 'ok',
+      details: { approval: user.approval },
+    });
+    if (user.approval === 'pending') {
+      // No container until an admin approves; the person may log in only to see that page.
+      await logIn(req, { id: user.id, username: user.username, email: user.email, pending: true });
+      return res.redirect(303, `${base}/dashboard`);
+    }
     // The account exists from here on, whatever Docker does next.
     const outcome = await deps.workspace.ensureRunning(user);
     await logIn(req, { id: user.id, username: user.username, email: user.email });
@@ -125,6 +159,7 @@ export function authHandlers(deps: AuthHandlerDeps) {
       void (async () => {
         await logIn(req, user);
         req.log.info({ userId: user.id, user: user.username }, 'logged in');
+        if (user.pending) return res.redirect(303, `${base}/dashboard`);
         const outcome = await deps.workspace.ensureRunning(user);
         if (outcome.problem) flash(req, 'error', outcome.problem);
         res.redirect(303, next ?? `${base}/dashboard`);

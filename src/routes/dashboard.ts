@@ -1,6 +1,7 @@
 // The logged-in person's dashboard and the buttons on it (URLs and guards: routes/index.ts).
 import type { RequestHandler } from 'express';
 import { flash } from '../middleware/flash.js';
+import { Forbidden } from '../errors.js';
 import type { WorkspaceService } from '../services/workspace.js';
 import { portSuffix } from '../addressing.js';
 import type { AccessService } from '../services/access.js';
@@ -15,6 +16,7 @@ export function dashboardHandlers(deps: DashboardHandlerDeps) {
   const { base, workspace } = deps;
 
   const dashboard: RequestHandler = async (req, res) => {
+    if (req.user!.pending) return res.render('auth/pending', { title: 'Waiting for approval' });
     const view = await workspace.dashboard(req.user!, portSuffix(req.host));
     res.render('dashboard', { title: `${view.username} · Dashboard`, view, access: deps.access.describe(req.user!), errors: {} });
   };
@@ -37,5 +39,16 @@ export function dashboardHandlers(deps: DashboardHandlerDeps) {
     res.redirect(303, `${base}/dashboard`);
   };
 
-  return { dashboard, restart, start, keepAlive };
+  /** A signup still waiting for approval gets no container (start, restart, keep-alive). */
+  const refusePending: RequestHandler = (req, _res, next) =>
+    req.user?.pending
+      ? next(
+          new Forbidden('pending approval', {
+            publicMessage: 'Your account is waiting for an admin’s approval.',
+            title: 'Waiting for approval',
+          }),
+        )
+      : next();
+
+  return { dashboard, restart, start, keepAlive, refusePending };
 }

@@ -58,7 +58,7 @@ export interface RouteDeps {
 
 export function mountRoutes(app: Express, deps: RouteDeps): void {
   const base = deps.config.basePath;
-  const auth = authHandlers({ ...deps, base });
+  const auth = authHandlers({ ...deps, base, policy: deps.config.console });
   const dashboard = dashboardHandlers({ ...deps, base });
   const account = accountHandlers({ ...deps, base });
   const access = accessHandlers({ ...deps, base });
@@ -96,9 +96,9 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       route('POST', '/logout', [csrf], auth.logOut),
       route('GET', '/authorize', [loginAndBack], access.authorize),
       route('GET', '/dashboard', [login], dashboard.dashboard),
-      route('POST', '/container/restart', [login, csrf], dashboard.restart),
-      route('POST', '/container/start', [login, csrf], dashboard.start),
-      route('POST', '/container/keep-alive', [login, csrf], dashboard.keepAlive),
+      route('POST', '/container/restart', [login, csrf, dashboard.refusePending], dashboard.restart),
+      route('POST', '/container/start', [login, csrf, dashboard.refusePending], dashboard.start),
+      route('POST', '/container/keep-alive', [login, csrf, dashboard.refusePending], dashboard.keepAlive),
       route('POST', '/account/delete', [login, csrf, passwordWork], account.deleteAccount),
       route('POST', '/access/visibility', [login, csrf], access.setVisibility),
       route('POST', '/access/share', [login, csrf], access.share),
