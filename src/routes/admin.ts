@@ -4,16 +4,12 @@ import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ConsoleService } from '../services/console.js';
 import type { Acting, PeopleService } from '../services/people.js';
-import type { WorkspaceService } from '../services/workspace.js';
-import type { ContainerManager } from '../containers/manager.js';
 import { BadRequest, Forbidden } from '../errors.js';
 import { flash } from '../middleware/flash.js';
 
 export interface AdminHandlerDeps {
   console: ConsoleService;
   people: PeopleService;
-  containers: Pick<ContainerManager, 'ensureRunning' | 'stop' | 'restart'>;
-  workspace: WorkspaceService;
   base: string;
 }
 
@@ -63,25 +59,20 @@ export function adminHandlers(deps: AdminHandlerDeps) {
   };
 
   const act: RequestHandler = async (req, res) => {
-    const action = ACTIONS.find((a) => a === req.params.action);
-    if (!action) throw new BadRequest(`unknown admin action ${String(req.params.action)}`);
-    const name = String(req.params.name ?? '');
+    // The person and the action come from the form (admins act on anyone; nothing in the URL names a container).
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const action = ACTIONS.find((a) => a === body.action);
+    if (!action) throw new BadRequest(`unknown admin action ${String(body.action).slice(0, 32)}`);
     const who = acting(req);
-    const person = await deps.people.find(name);
-    const audit = (result: 'ok' | 'failed', details: Record<string, unknown> = {}) =>
-      deps.people.record(who, `container.${action}`, person.username, result, details);
+    const person = await deps.people.find(typeof body.name === 'string' ? body.name : '');
     switch (action) {
       case 'start':
       case 'stop':
       case 'restart': {
         try {
-          if (action === 'start') await deps.containers.ensureRunning(person, 'admin');
-          else if (action === 'stop') await deps.containers.stop(person, 'admin');
-          else await deps.containers.restart(person, 'admin');
-          await audit('ok');
+          await deps.people.container(person.username, action, who);
           flash(req, 'success', `${action}: ${person.username} done.`);
-        } catch (error) {
-          await audit('failed', { error: error instanceof Error ? error.message : String(error) });
+        } catch {
           flash(req, 'error', `Could not ${action} ${person.username}'s container.`);
         }
         break;
@@ -97,7 +88,7 @@ export function adminHandlers(deps: AdminHandlerDeps) {
         flash(req, 'success', `${person.username} updated.`);
         break;
       case 'delete':
-        if ((req.body as Record<string, unknown> | undefined)?.confirm !== person.username) {
+        if (body.confirm !== person.username) {
           flash(req, 'error', `Type ${person.username} to confirm the deletion. Nothing was deleted.`);
           break;
         }

@@ -106,7 +106,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       // The operator's console: admins only (403 for anyone else), CSRF on every POST.
       route('GET', '/admin', [login, requireAdmin], admin.overview),
       route('GET', '/admin/audit', [login, requireAdmin], admin.auditPage),
-      route('POST', '/admin/users/:name/:action', [login, csrf, requireAdmin], admin.act),
+      route('POST', '/admin/act', [login, csrf, requireAdmin], admin.act),
     ]),
   );
   if (base) {

@@ -12,7 +12,7 @@ import type { AuditActor, AuditLog } from '../audit/log.js';
 export interface PeopleDeps {
   users: UserStore;
   accounts: Pick<AccountService, 'signUp'>;
-  containers: Pick<ContainerManager, 'stop' | 'retire'>;
+  containers: Pick<ContainerManager, 'stop' | 'retire' | 'ensureRunning' | 'restart'>;
   /** Ends every access cookie of the person (access.endAccess). */
   endAccess(userId: number): Promise<void>;
   /** The access table forgets a deleted account; a no-op in the CLI (the server reads the row). */
@@ -114,6 +114,23 @@ export class PeopleService {
     await this.deps.users.delete(user.id);
     this.deps.forget(user.id);
     await this.audit(acting, 'user.delete', user.username, 'ok', { withData: true });
+  }
+
+  /** An admin starts, stops or restarts someone's container: one row, 'failed' with the error when Docker fails (which is rethrown). */
+  async container(name: string, verb: 'start' | 'stop' | 'restart', acting: Acting): Promise<User> {
+    const user = await this.find(name);
+    try {
+      if (verb === 'start') await this.deps.containers.ensureRunning(user, 'admin');
+      else if (verb === 'stop') await this.deps.containers.stop(user, 'admin');
+      else await this.deps.containers.restart(user, 'admin');
+    } catch (error) {
+      await this.audit(acting, `container.${verb}`, user.username, 'failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      throw error;
+    }
+    await this.audit(acting, `container.${verb}`, user.username, 'ok');
+    return user;
   }
 
   /** One row for an action this service does not perform itself (an admin's container start). */

@@ -42,18 +42,22 @@ describe('who may use /admin', () => {
   it('when a non-admin asks for any /admin page or action, then 403 and nothing changes', async () => {
     expect((await person.get('/admin')).status).toBe(403);
     expect((await person.get('/admin/audit')).status).toBe(403);
-    const refused = await post(person, '/admin/users/adm-root/remove-admin');
+    const refused = await post(person, '/admin/act', { name: 'adm-root', action: 'remove-admin' });
     expect(refused.status).toBe(403);
     expect((await t.services.users.findByUsername('adm-root'))?.isAdmin).toBe(true);
   });
 
   it('when nobody is logged in, then the page leads to the login and a POST is 401', async () => {
     expect((await request(t.app).get('/admin')).status).toBe(303);
-    expect((await request(t.app).post('/admin/users/adm-pat/stop')).status).toBe(401);
+    expect((await request(t.app).post('/admin/act')).status).toBe(401);
   });
 
   it('when an admin posts without the CSRF token, then 403 csrf_failed and nothing happens', async () => {
-    const response = await admin.post('/admin/users/adm-pat/disable').type('form').set('Accept', 'application/json').send({});
+    const response = await admin
+      .post('/admin/act')
+      .type('form')
+      .set('Accept', 'application/json')
+      .send({ name: 'adm-pat', action: 'disable' });
     expect(response.status).toBe(403);
     expect(response.body).toMatchObject({ error: 'csrf_failed' });
     expect((await t.services.users.findByUsername('adm-pat'))?.disabled).toBe(false);
@@ -76,7 +80,7 @@ describe('row actions', () => {
     const { name } = await containerOf(t, 'adm-pat');
     const docker = dockerClient();
     expect((await docker.getContainer(name).inspect()).State.Running).toBe(true);
-    expect((await post(admin, '/admin/users/adm-pat/stop')).status).toBe(303);
+    expect((await post(admin, '/admin/act', { name: 'adm-pat', action: 'stop' })).status).toBe(303);
     expect((await docker.getContainer(name).inspect()).State.Running).toBe(false);
     await t.services.audit.flush();
     expect(await auditCount('container.stop', 'adm-pat')).toBe(1);
@@ -90,21 +94,21 @@ describe('row actions', () => {
     }
     expect(running.text).not.toContain('data-user="adm-pat"');
     expect(running.text).toContain('data-user="adm-root"');
-    expect((await post(admin, '/admin/users/adm-pat/start')).status).toBe(303);
+    expect((await post(admin, '/admin/act', { name: 'adm-pat', action: 'start' })).status).toBe(303);
     expect((await docker.getContainer(name).inspect()).State.Running).toBe(true);
     expect(await auditCount('container.start', 'adm-pat')).toBe(1);
   });
 
   it('when an admin makes a person an admin and disables and enables them, then the database follows, one row each', async () => {
-    await post(admin, '/admin/users/adm-pat/make-admin');
+    await post(admin, '/admin/act', { name: 'adm-pat', action: 'make-admin' });
     expect((await t.services.users.findByUsername('adm-pat'))?.isAdmin).toBe(true);
-    await post(admin, '/admin/users/adm-pat/remove-admin');
+    await post(admin, '/admin/act', { name: 'adm-pat', action: 'remove-admin' });
     expect((await t.services.users.findByUsername('adm-pat'))?.isAdmin).toBe(false);
-    await post(admin, '/admin/users/adm-pat/disable');
+    await post(admin, '/admin/act', { name: 'adm-pat', action: 'disable' });
     expect((await t.services.users.findByUsername('adm-pat'))?.disabled).toBe(true);
     // The disabled person's session is over.
     expect((await person.get('/dashboard')).status).toBe(303);
-    await post(admin, '/admin/users/adm-pat/enable');
+    await post(admin, '/admin/act', { name: 'adm-pat', action: 'enable' });
     expect((await t.services.users.findByUsername('adm-pat'))?.disabled).toBe(false);
     expect(await auditCount('user.set-admin', 'adm-pat')).toBe(2);
     expect(await auditCount('user.disable', 'adm-pat')).toBe(1);
@@ -120,9 +124,9 @@ describe('row actions', () => {
 
   it('when an admin deletes without typing the name, then nothing is deleted; with it, the account, container and volume are gone', async () => {
     const { name } = await containerOf(t, 'adm-pat');
-    await post(admin, '/admin/users/adm-pat/delete', { confirm: 'nope' });
+    await post(admin, '/admin/act', { name: 'adm-pat', action: 'delete', confirm: 'nope' });
     expect(await t.services.users.findByUsername('adm-pat')).toBeDefined();
-    expect((await post(admin, '/admin/users/adm-pat/delete', { confirm: 'adm-pat' })).status).toBe(303);
+    expect((await post(admin, '/admin/act', { name: 'adm-pat', action: 'delete', confirm: 'adm-pat' })).status).toBe(303);
     expect(await t.services.users.findByUsername('adm-pat')).toBeUndefined();
     const docker = dockerClient();
     await expect(docker.getContainer(name).inspect()).rejects.toMatchObject({ statusCode: 404 });

@@ -58,7 +58,7 @@ describe('SIGNUP_MODE=approval', () => {
     // The admin sees the pending count and approves.
     expect((await admin.get('/admin')).text).toMatch(/data-pending>1</);
     const adminToken = await tokenFor(admin, '/dashboard');
-    expect((await admin.post('/admin/users/pol-wait/approve').type('form').send({ _csrf: adminToken })).status).toBe(303);
+    expect((await admin.post('/admin/act').type('form').send({ name: 'pol-wait', action: 'approve', _csrf: adminToken })).status).toBe(303);
     expect((await t.services.users.findByUsername('pol-wait'))?.approval).toBe('approved');
     expect((await logIn(request.agent(t.app), { username: 'pol-wait' })).status).toBe(303);
     expect(await containerExists(name)).toBe(true);
@@ -73,7 +73,7 @@ describe('SIGNUP_MODE=approval', () => {
     await t.services.people.approve('pol-admin2', { actor: { kind: 'system', name: 'test' } });
     await signUp(request.agent(t.app), { username: 'pol-no' });
     const token = await tokenFor(admin, '/dashboard');
-    await admin.post('/admin/users/pol-no/reject').type('form').send({ _csrf: token });
+    await admin.post('/admin/act').type('form').send({ name: 'pol-no', action: 'reject', _csrf: token });
     expect(await t.services.users.findByUsername('pol-no')).toBeUndefined();
     expect(await t.query('SELECT id FROM audit_log WHERE action = ? AND target = ?', 'signup.reject', 'pol-no')).toHaveLength(1);
   });
