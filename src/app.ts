@@ -21,6 +21,10 @@ import { exposeFlash } from './middleware/flash.js';
 import { enforceSessionLifetime } from './middleware/auth.js';
 import { mountRoutes } from './routes/index.js';
 import { createCsrf } from './middleware/csrf.js';
+import type { AuditLog } from './audit/log.js';
+import type { PeopleService } from './services/people.js';
+import type { ConsoleService } from './services/console.js';
+import type { ContainerManager } from './containers/manager.js';
 import { createRateLimits, type RateLimitStore } from './middleware/rateLimits.js';
 
 export const SESSION_COOKIE = 'spawner.sid';
@@ -47,6 +51,10 @@ export interface AppDeps {
   wake: WakeService;
   access: AccessService;
   users: UserStore;
+  audit: AuditLog;
+  people: PeopleService;
+  console: ConsoleService;
+  containers: ContainerManager;
   /** Names Spawner keeps for itself (its subdomain, its path prefix). */
   reservedNames: readonly string[];
   /** Where rate-limit counters live; in memory when absent. */
@@ -153,6 +161,19 @@ export function createApp(deps: AppDeps): express.Express {
     ...config.rateLimits,
     ...(deps.rateLimitStoreFor ? { storeFor: deps.rateLimitStoreFor } : {}),
     accountOf: async (login) => (await deps.users.findByLogin(login))?.id,
+    onLockout: (req, limit) =>
+      void deps.audit.record({
+        actor: { kind: 'system', name: 'rate-limit' },
+        action: 'login.lockout',
+        target:
+          String((req.body as Record<string, unknown> | undefined)?.username ?? '')
+            .trim()
+            .toLowerCase()
+            .slice(0, 64) || null,
+        client: req.ip ?? null,
+        result: 'refused',
+        details: { limit },
+      }),
   });
   mountRoutes(app, { ...deps, pageMiddleware: spawner, csrf: csrf.protect, limits });
   return app;

@@ -18,6 +18,7 @@ import {
 } from './config/fields.js';
 import { isPostgresUrl, redactDatabaseUrl } from './db/pg/url.js';
 import { resolveTemplates, templatesEnv, type TemplatesConfig } from './config/templates.js';
+import { consoleConfig, consoleFields, type ConsoleConfig } from './config/console.js';
 
 export type RoutingMode = 'subdomain' | 'path';
 
@@ -111,6 +112,7 @@ const schema = z.object({
     'a Traefik middleware name such as spawner-auth@docker',
   ),
   ...templatesEnv,
+  ...consoleFields,
 });
 
 export interface Config {
@@ -190,6 +192,8 @@ export interface Config {
     /** How long an access cookie lives (the session's idle timeout). */
     cookieTtlMs: number;
   };
+  /** Admins, signup policy, limits, audit retention (config/console.ts). */
+  console: ConsoleConfig;
 }
 
 export class ConfigError extends Error {
@@ -313,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       traefikMiddleware: e.TRAEFIK_AUTH_MIDDLEWARE,
       cookieTtlMs: e.SESSION_IDLE_TIMEOUT,
     },
+    console: consoleConfig(e),
   };
   return deepFreeze(config);
 }

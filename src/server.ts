@@ -18,6 +18,7 @@ import { openCoordination, type OpenCoordination } from './coordination/open.js'
 import { DatabaseInUseError } from './db/sqlite/processLock.js';
 import { loadBackupConfig, type BackupConfig } from './config/backup.js';
 import { scheduleBackups } from './backup/schedule.js';
+import { applyAdminUsers } from './services/people.js';
 
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
@@ -66,6 +67,8 @@ function onShutdown(server: Server, services: Services, stores: Stores, coordina
       .then(() => services.sweeper.stop())
       .then(() => services.state.stop())
       .then(() => services.activity.flush(services.users))
+      .then(() => services.audit.stop())
+      .then(() => services.audit.flush())
       .then(() => stores.close())
       // Last: the next replica leads from here, and the SQLite file is free for the next process.
       .then(() => coordination.close())
@@ -117,6 +120,11 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(`cannot load the access table: ${(error as Error).message}`);
   }
+  try {
+    await applyAdminUsers(stores.users, services.audit, config.console.adminUsers);
+  } catch (error) {
+    fail(`cannot apply ADMIN_USERS: ${(error as Error).message}`);
+  }
   const app = createApp(services);
   const server = createServer(app);
   onShutdown(server, services, stores, coordination, logger);
@@ -127,6 +135,7 @@ async function main(): Promise<void> {
   }
   services.sweeper.start();
   services.state.start();
+  services.audit.startPruning();
   if (config.containers.idleTimeoutMs > 0 && !config.traefikApi.metricsUrl) {
     logger.warn('idle shutdown is off: set TRAEFIK_API_URL (or TRAEFIK_METRICS_URL) so Spawner can see when services are used');
   }

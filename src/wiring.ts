@@ -27,6 +27,9 @@ import { Readiness } from './lifecycle/readiness.js';
 import { TraefikMetrics } from './lifecycle/traefikMetrics.js';
 import { WakeService } from './lifecycle/wake.js';
 import { localCoordination, type Coordination } from './coordination/coordination.js';
+import { AuditLog } from './audit/log.js';
+import { PeopleService } from './services/people.js';
+import { ConsoleService } from './services/console.js';
 
 export interface Services extends AppDeps {
   containers: ContainerManager;
@@ -63,7 +66,9 @@ export function createServices(parts: {
     serviceAccess: config.access.defaultVisibility,
     templates: config.templates.list,
     onCreated: (user) => access.register(user),
+    adminUsers: config.console.adminUsers,
   });
+  const audit = new AuditLog(stores.audit, logger.child({ component: 'audit' }), config.console.auditRetentionDays);
   const backend = new DockerBackend(engine, config.traefik.network, logger.child({ component: 'containers' }));
   const events = new WorkloadEvents(logger.child({ component: 'events' }));
   const state = new StateCache(backend, logger.child({ component: 'state' }));
@@ -85,7 +90,19 @@ export function createServices(parts: {
   const nudge = new TraefikNudge(engine, config, logger.child({ component: 'nudge' }));
   nudge.follow(events);
   activity.follow(events);
+  audit.followWorkloads(events);
+  const people = new PeopleService({
+    users,
+    accounts,
+    containers,
+    endAccess: (id) => access.endAccess(id),
+    forget: (id) => access.forget(id),
+    audit,
+  });
   return {
+    audit,
+    people,
+    console: new ConsoleService(users, stores.audit, containers, config),
     config,
     logger,
     sessionSecret: parts.sessionSecret,

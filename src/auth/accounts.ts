@@ -2,10 +2,10 @@
 // name that does not exist still costs one bcrypt comparison, so timing does not tell them apart.
 import bcrypt from 'bcrypt';
 import { ValidationError } from '../errors.js';
-import { DuplicateUserError, type ServiceAccess, type User, type UserStore } from '../db/stores.js';
-import { signupProblems, type NameRules, type SignupInput } from './validation.js';
 import type { Template } from '../templates/catalogue.js';
 import { chooseTemplate } from '../templates/access.js';
+import { DuplicateUserError, type Approval, type ServiceAccess, type User, type UserStore } from '../db/stores.js';
+import { passwordProblem, signupProblems, type NameRules, type SignupInput } from './validation.js';
 
 export class AccountService {
   private readonly dummyHash: Promise<string>;
@@ -21,6 +21,8 @@ export class AccountService {
       templates?: readonly Template[];
       /** Told of every new account (the access table). */
       onCreated?: (user: User) => void;
+      /** ADMIN_USERS: these names are admins from their signup on. */
+      adminUsers?: readonly string[];
     },
   ) {
     // Hashed once, lazily, at the configured cost: compared against when the name is unknown.
@@ -29,7 +31,7 @@ export class AccountService {
   }
 
   /** Creates the account or throws ValidationError with a message per field. */
-  async signUp(input: SignupInput): Promise<User> {
+  async signUp(input: SignupInput, extra: { isAdmin?: boolean; approval?: Approval } = {}): Promise<User> {
     const problems = signupProblems(input, this.options.nameRules) ?? {};
     if (!problems.username && (await this.users.findByUsername(input.username))) problems.username = 'This username is taken.';
     if (!problems.email && (await this.users.findByEmail(input.email)))
@@ -45,6 +47,8 @@ export class AccountService {
         email: input.email,
         passwordHash,
         template: typeof template === 'string' ? template : null,
+        isAdmin: extra.isAdmin === true || (this.options.adminUsers ?? []).includes(input.username),
+        ...(extra.approval ? { approval: extra.approval } : {}),
         ...(this.options.serviceAccess ? { serviceAccess: this.options.serviceAccess } : {}),
       });
       this.options.onCreated?.(user);
@@ -65,6 +69,13 @@ export class AccountService {
     if (chosen === 'unknown') return { problem: 'Choose one of the templates offered.' };
     if (chosen === 'forbidden') return { problem: 'This template is not open to new accounts.' };
     return chosen.name;
+  }
+
+  /** A bcrypt hash of a new password, after the same rules as at signup. */
+  async hashNewPassword(password: string): Promise<string> {
+    const problem = passwordProblem(password);
+    if (problem) throw new ValidationError({ password: problem });
+    return bcrypt.hash(password, this.options.bcryptCost);
   }
 
   /** The user when name (or e-mail) and password match; null otherwise, after the same work. */

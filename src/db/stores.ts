@@ -26,6 +26,41 @@ export interface User {
   template: string | null;
   /** The admin's restriction (template names); null: the catalogue's own rule (allowed:). */
   allowedTemplates: string[] | null;
+  /** Cannot log in, gets no container. */
+  disabled: boolean;
+  /** 'pending' until an admin approves the signup. */
+  approval: Approval;
+  /** An admin's per-person limits; null = the defaults. */
+  quotaMemoryBytes: number | null;
+  quotaCpuQuota: number | null;
+  quotaPidsLimit: number | null;
+}
+
+export type Approval = 'approved' | 'pending';
+
+/** An admin's per-person limits; null (or absent) = the global default. */
+export interface Quota {
+  memoryBytes: number | null;
+  cpuQuota: number | null;
+  pidsLimit: number | null;
+}
+
+/** One page of the admin console's table of people, chosen and ordered by the database. */
+export interface UserPageQuery {
+  /** Part of the name (case-insensitive). */
+  nameContains?: string;
+  /** Only these ids (the running ones); an empty list gives an empty page. */
+  onlyIds?: number[];
+  approval?: Approval;
+  sort: 'name' | 'activity';
+  /** 'activity' sorts the most recent first; 'name' A–Z. */
+  offset: number;
+  limit: number;
+}
+
+export interface UserPage {
+  items: User[];
+  total: number;
 }
 
 export type ServiceAccess = 'owner' | 'public';
@@ -38,6 +73,8 @@ export interface NewUser {
   serviceAccess?: ServiceAccess;
   /** A name checked against the catalogue; null/absent: the catalogue's default. */
   template?: string | null;
+  isAdmin?: boolean;
+  approval?: Approval;
 }
 
 /** A container id and name to remember for a person; both null when it was removed. */
@@ -75,6 +112,71 @@ export interface UserStore {
   bumpServiceEpoch(id: number): Promise<number>;
   all(): Promise<User[]>;
   count(): Promise<number>;
+  setAdmin(id: number, admin: boolean): Promise<void>;
+  /** Makes these names admins (ADMIN_USERS at start); resolves to the ids it changed. */
+  promoteAdmins(usernames: readonly string[]): Promise<number[]>;
+  setDisabled(id: number, disabled: boolean): Promise<void>;
+  setApproval(id: number, approval: Approval): Promise<void>;
+  setQuota(id: number, quota: Quota): Promise<void>;
+  setPasswordHash(id: number, hash: string): Promise<void>;
+  /** The admin table: filtered, sorted and cut in SQL (indexes on name and last activity). */
+  page(query: UserPageQuery): Promise<UserPage>;
+  countPending(): Promise<number>;
+}
+
+/** One line of the audit log. */
+export interface AuditEntry {
+  at: Date;
+  actor: { kind: 'person' | 'admin' | 'token' | 'system'; name: string };
+  action: string;
+  target?: string | null;
+  client?: string | null;
+  result: 'ok' | 'refused' | 'failed';
+  details?: Record<string, unknown>;
+}
+
+export interface StoredAuditEntry extends AuditEntry {
+  id: number;
+  target: string | null;
+  client: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  /** Actor or target. */
+  person?: string;
+  action?: string;
+  from?: Date;
+  to?: Date;
+  offset: number;
+  limit: number;
+}
+
+/** Append-only: nothing updates a row; only the retention prune deletes. */
+export interface AuditStore {
+  append(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  query(query: AuditQuery): Promise<{ items: StoredAuditEntry[]; total: number }>;
+  /** Deletes rows older than `before`; resolves to how many went. */
+  pruneBefore(before: Date): Promise<number>;
+}
+
+export interface Invitation {
+  id: number;
+  email: string | null;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+  usedBy: string | null;
+}
+
+export interface InvitationStore {
+  create(input: { tokenHash: string; email: string | null; createdBy: string; expiresAt: Date }): Promise<Invitation>;
+  findByHash(tokenHash: string): Promise<Invitation | undefined>;
+  /** Marks it used when it is unused and unexpired at `now`; false when another use won. */
+  consume(tokenHash: string, usedBy: string, now: Date): Promise<boolean>;
+  recent(limit: number): Promise<Invitation[]>;
 }
 
 /** Who a person's service is shared with (owner → people); rows go with either account. */
@@ -132,6 +234,8 @@ export interface Stores {
   shares: ShareStore;
   sessions: SessionStore;
   rateLimits: RateLimitStore;
+  audit: AuditStore;
+  invitations: InvitationStore;
   health: DatabaseHealth;
   /** False once close() was called (work still in flight then fails, and that is expected). */
   isOpen(): boolean;

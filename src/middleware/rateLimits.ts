@@ -14,11 +14,16 @@ export interface RateLimitOptions {
   storeFor?: (prefix: string) => Store;
   /** Resolves what was typed at login (name or e-mail) to an account id, so both share one budget. */
   accountOf?: (login: string) => Promise<number | undefined>;
+  /** Told of every login refused by a limit (the audit log's lockout row). */
+  onLockout?: (req: Request, limit: 'client' | 'account') => void;
 }
 
-function tooMany(message: string): RequestHandler {
+function tooMany(message: string, tell?: (req: Request) => void): RequestHandler {
   // express-rate-limit has set the RateLimit and Retry-After headers by now.
-  return (_req, _res, next) => next(new TooManyRequests(message));
+  return (req, _res, next) => {
+    tell?.(req);
+    next(new TooManyRequests(message));
+  };
 }
 
 const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
@@ -59,7 +64,7 @@ export function createRateLimits(options: RateLimitOptions): {
     limit: options.loginPerMinute,
     skipSuccessfulRequests: true,
     keyGenerator: clientIp,
-    handler: tooMany(loginMessage),
+    handler: tooMany(loginMessage, (req) => options.onLockout?.(req, 'client')),
   });
   const loginPerAccount = rateLimit({
     ...common,
@@ -75,7 +80,7 @@ export function createRateLimits(options: RateLimitOptions): {
       const id = typed ? await options.accountOf?.(typed) : undefined;
       return id !== undefined ? `id:${id}` : `name:${typed}`;
     },
-    handler: tooMany(loginMessage),
+    handler: tooMany(loginMessage, (req) => options.onLockout?.(req, 'account')),
   });
   const signupPerIp = rateLimit({
     ...common,

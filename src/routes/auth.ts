@@ -12,10 +12,17 @@ import { safeLocalNext } from '../middleware/auth.js';
 import type { TemplatesConfig } from '../config/templates.js';
 import type { Template } from '../templates/catalogue.js';
 import { choicesFor } from '../templates/access.js';
+import type { AuditLog } from '../audit/log.js';
+import type { UserStore } from '../db/stores.js';
+import type { ConsoleConfig } from '../config/console.js';
+import { decideSignup } from '../auth/signupPolicy.js';
 
 export interface AuthHandlerDeps {
   accounts: AccountService;
   workspace: WorkspaceService;
+  audit: Pick<AuditLog, 'record'>;
+  users: Pick<UserStore, 'count'>;
+  policy: Pick<ConsoleConfig, 'signupMode' | 'signupEmailDomains' | 'maxUsers'>;
   /** Logging out ends the person's access cookies too. */
   access: Pick<AccessService, 'endAccess'>;
   passport: PassportInstance;
@@ -75,9 +82,31 @@ export function authHandlers(deps: AuthHandlerDeps) {
 
   const signUp: RequestHandler = async (req, res) => {
     const input = signupForm.parse(req.body ?? {});
+    const decision = decideSignup(deps.policy, input.email, await deps.users.count());
+    const target = input.username.trim().toLowerCase().slice(0, 64);
+    if (!decision.allowed) {
+      await deps.audit.record({
+        actor: { kind: 'person', name: target },
+        action: 'signup',
+        target,
+        client: req.ip ?? null,
+        result: 'refused',
+        details: { why: decision.why },
+      });
+      throw new ValidationError(
+        { signup: decision.message },
+        {
+          page: signupPage(
+            newcomerChoices(),
+            { username: input.username, email: input.email, template: input.template },
+            { signup: decision.message },
+          ),
+        },
+      );
+    }
     let user;
     try {
-      user = await deps.accounts.signUp(input);
+      user = await deps.accounts.signUp(input, { approval: decision.approval });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       throw new ValidationError(error.fields, {
@@ -85,6 +114,19 @@ export function authHandlers(deps: AuthHandlerDeps) {
       });
     }
     req.log.info({ userId: user.id, user: user.username }, 'account created');
+    await deps.audit.record({
+      actor: { kind: 'person', name: user.username },
+      action: 'signup',
+      target: user.username,
+      client: req.ip ?? null,
+      result: 'ok',
+      details: { approval: user.approval },
+    });
+    if (user.approval === 'pending') {
+      // No container until an admin approves; the person may log in only to see that page.
+      await logIn(req, { id: user.id, username: user.username, email: user.email, pending: true });
+      return res.redirect(303, `${base}/dashboard`);
+    }
     // The account exists from here on, whatever Docker does next.
     const outcome = await deps.workspace.ensureRunning(user);
     await logIn(req, { id: user.id, username: user.username, email: user.email });
@@ -106,15 +148,37 @@ export function authHandlers(deps: AuthHandlerDeps) {
   const logInWithPassword: RequestHandler = (req: Request, res: Response, fail: NextFunction) => {
     const input = loginForm.parse(req.body ?? {});
     const next = safeLocalNext((req.body as Record<string, unknown> | undefined)?.next, base);
-    deps.passport.authenticate('local', (error: unknown, user: SessionUser | false) => {
+    deps.passport.authenticate('local', (error: unknown, user: SessionUser | false, info?: { message?: string }) => {
       if (error) return fail(error);
+      if (!user && info?.message === 'disabled') {
+        void deps.audit.record({
+          actor: { kind: 'person', name: input.username.slice(0, 64) },
+          action: 'login.refused',
+          target: input.username.slice(0, 64),
+          client: req.ip ?? null,
+          result: 'refused',
+          details: { why: 'disabled' },
+        });
+        const text = 'This account has been disabled. Ask the operator of this server if you think that is a mistake.';
+        return fail(
+          new LoginFailed('disabled account', { publicMessage: text, page: loginPage({ username: input.username }, text, next) }),
+        );
+      }
       if (!user) {
+        void deps.audit.record({
+          actor: { kind: 'person', name: input.username.slice(0, 64) },
+          action: 'login.failed',
+          target: input.username.slice(0, 64),
+          client: req.ip ?? null,
+          result: 'refused',
+        });
         const failed = new LoginFailed('wrong name or password');
         return fail(new LoginFailed(failed.message, { page: loginPage({ username: input.username }, failed.publicMessage, next) }));
       }
       void (async () => {
         await logIn(req, user);
         req.log.info({ userId: user.id, user: user.username }, 'logged in');
+        if (user.pending) return res.redirect(303, `${base}/dashboard`);
         const outcome = await deps.workspace.ensureRunning(user);
         if (outcome.problem) flash(req, 'error', outcome.problem);
         res.redirect(303, next ?? `${base}/dashboard`);

@@ -7,7 +7,7 @@ import type { AccessService } from '../services/access.js';
 import type { UserStore } from '../db/stores.js';
 import type { TemplatesConfig } from '../config/templates.js';
 import { chooseTemplate, choicesFor, templateOf } from '../templates/access.js';
-import { NotFound, ValidationError } from '../errors.js';
+import { Forbidden, NotFound, ValidationError } from '../errors.js';
 
 export interface DashboardHandlerDeps {
   workspace: WorkspaceService;
@@ -36,6 +36,7 @@ export function dashboardHandlers(deps: DashboardHandlerDeps) {
   };
 
   const dashboard: RequestHandler = async (req, res) => {
+    if (req.user!.pending) return res.render('auth/pending', { title: 'Waiting for approval' });
     res.render('dashboard', await dashboardLocals(req));
   };
 
@@ -86,5 +87,16 @@ export function dashboardHandlers(deps: DashboardHandlerDeps) {
     res.redirect(303, `${base}/dashboard`);
   };
 
-  return { dashboard, switchTemplate, restart, start, keepAlive };
+  /** A signup still waiting for approval gets no container (start, restart, keep-alive, template switch). */
+  const refusePending: RequestHandler = (req, _res, next) =>
+    req.user?.pending
+      ? next(
+          new Forbidden('pending approval', {
+            publicMessage: 'Your account is waiting for an admin’s approval.',
+            title: 'Waiting for approval',
+          }),
+        )
+      : next();
+
+  return { dashboard, switchTemplate, restart, start, keepAlive, refusePending };
 }

@@ -7,6 +7,7 @@
 //            loginLimit / signupLimit = failed logins per client and account, signups per client,
 //                    and password work at once (429); after csrf, so only real password checks count
 //            passwordWork = bcrypt work in progress at once (429 beyond), for other password forms
+//            requireAdmin = the session's person is an admin (403 otherwise)
 import express, { type Express, type RequestHandler } from 'express';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -19,6 +20,11 @@ import type { WakeService } from '../lifecycle/wake.js';
 import type { WorkspaceService } from '../services/workspace.js';
 import type { AccountDeletion } from '../services/accountDeletion.js';
 import type { AccessService } from '../services/access.js';
+import type { AuditLog } from '../audit/log.js';
+import type { PeopleService } from '../services/people.js';
+import type { ConsoleService } from '../services/console.js';
+import type { ContainerManager } from '../containers/manager.js';
+import { adminHandlers, requireAdmin } from './admin.js';
 import { requireLogin } from '../middleware/auth.js';
 import { accessHandlers } from './access.js';
 import { errorHandler, notFound } from '../middleware/errors.js';
@@ -39,6 +45,10 @@ export interface RouteDeps {
   wake: WakeService;
   access: AccessService;
   users: UserStore;
+  audit: AuditLog;
+  people: PeopleService;
+  console: ConsoleService;
+  containers: ContainerManager;
   reservedNames: readonly string[];
   /** Session, passport, CSRF token and flash messages, for Spawner's own pages. */
   pageMiddleware: readonly RequestHandler[];
@@ -48,10 +58,11 @@ export interface RouteDeps {
 
 export function mountRoutes(app: Express, deps: RouteDeps): void {
   const base = deps.config.basePath;
-  const auth = authHandlers({ ...deps, base });
+  const auth = authHandlers({ ...deps, base, policy: deps.config.console });
   const dashboard = dashboardHandlers({ ...deps, base });
   const account = accountHandlers({ ...deps, base });
   const access = accessHandlers({ ...deps, base });
+  const admin = adminHandlers({ ...deps, base });
   const login = requireLogin(`${base}/login`);
   const loginAndBack = requireLogin(`${base}/login`, { comeBack: true });
   const { csrf } = deps;
@@ -85,14 +96,18 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       route('POST', '/logout', [csrf], auth.logOut),
       route('GET', '/authorize', [loginAndBack], access.authorize),
       route('GET', '/dashboard', [login], dashboard.dashboard),
-      route('POST', '/container/restart', [login, csrf], dashboard.restart),
-      route('POST', '/container/start', [login, csrf], dashboard.start),
-      route('POST', '/container/keep-alive', [login, csrf], dashboard.keepAlive),
-      route('POST', '/container/template', [login, csrf], dashboard.switchTemplate),
+      route('POST', '/container/restart', [login, csrf, dashboard.refusePending], dashboard.restart),
+      route('POST', '/container/start', [login, csrf, dashboard.refusePending], dashboard.start),
+      route('POST', '/container/keep-alive', [login, csrf, dashboard.refusePending], dashboard.keepAlive),
+      route('POST', '/container/template', [login, csrf, dashboard.refusePending], dashboard.switchTemplate),
       route('POST', '/account/delete', [login, csrf, passwordWork], account.deleteAccount),
       route('POST', '/access/visibility', [login, csrf], access.setVisibility),
       route('POST', '/access/share', [login, csrf], access.share),
       route('POST', '/access/unshare', [login, csrf], access.unshare),
+      // The operator's console: admins only (403 for anyone else), CSRF on every POST.
+      route('GET', '/admin', [login, requireAdmin], admin.overview),
+      route('GET', '/admin/audit', [login, requireAdmin], admin.auditPage),
+      route('POST', '/admin/act', [login, csrf, requireAdmin], admin.act),
     ]),
   );
   if (base) {

@@ -7,7 +7,7 @@
 // Without a Traefik (the first run) it is Spawner's own forwarder. Either way the access check
 // (services/access.ts) decides first: only a request allowed in wakes or reaches anything.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { NotFound, ServiceUnavailable, TooManyRequests } from '../errors.js';
+import { Forbidden, NotFound, ServiceUnavailable, TooManyRequests } from '../errors.js';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import type { Config } from '../config.js';
 import type { UserStore } from '../db/stores.js';
@@ -89,6 +89,15 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
         },
       };
       return next(new NotFound(`no account ${name}`, { publicMessage: `There is no service called ${name} here.`, page }));
+    }
+    if (user.disabled || user.approval !== 'approved') {
+      // Nothing starts for a disabled account or a signup still waiting for approval.
+      return next(
+        new Forbidden(`account ${name} is ${user.disabled ? 'disabled' : 'pending'}`, {
+          publicMessage: `The service ${name} is not available.`,
+          title: 'Not available',
+        }),
+      );
     }
     const isEvents = req.path === WAKE_EVENTS_PATH || req.path === `/${name}${WAKE_EVENTS_PATH}`;
     const forward = (address: ServiceAddress) =>

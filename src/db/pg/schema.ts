@@ -36,11 +36,24 @@ export const users = pgTable(
     template: text('template'),
     /** The admin's restriction of the templates the person may use (names); null: the catalogue's own rule. */
     allowedTemplates: jsonb('allowed_templates').$type<string[]>(),
+    /** A disabled person cannot log in and gets no container (admin console, CLI). */
+    disabled: boolean('disabled').notNull().default(false),
+    /** 'pending' until an admin approves the signup (SIGNUP_MODE=approval). */
+    approval: text('approval', { enum: ['approved', 'pending'] })
+      .notNull()
+      .default('approved'),
+    /** An admin's per-person limits; null = the defaults. */
+    quotaMemoryBytes: bigint('quota_memory_bytes', { mode: 'number' }),
+    quotaCpuQuota: integer('quota_cpu_quota'),
+    quotaPidsLimit: integer('quota_pids_limit'),
   },
   (t) => [
     // As on SQLite: one account per name and per address, whatever the case.
     uniqueIndex('users_username_ci').on(sql`lower(${t.username})`),
     uniqueIndex('users_email_ci').on(sql`lower(${t.email})`),
+    // The admin console sorts and filters in SQL: by last activity, and the pending list.
+    index('users_last_activity').on(t.lastActivity),
+    index('users_approval').on(t.approval),
   ],
 );
 
@@ -81,6 +94,50 @@ export const shares = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('shares_owner_user').on(t.ownerId, t.userId), index('shares_user').on(t.userId)],
+);
+
+/**
+ * The audit log: append-only (the store has no update or delete but the retention prune).
+ * `details` is a JSON object as text, the same on both dialects.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: serial('id').primaryKey(),
+    at: instant('at').notNull().defaultNow(),
+    /** 'person' | 'admin' | 'token' | 'system'. */
+    actorKind: text('actor_kind').notNull(),
+    actorName: text('actor_name').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    client: text('client'),
+    /** 'ok' | 'refused' | 'failed'. */
+    result: text('result').notNull(),
+    details: text('details').notNull().default('{}'),
+  },
+  (t) => [
+    index('audit_log_at').on(t.at),
+    index('audit_log_action_at').on(t.action, t.at),
+    index('audit_log_target_at').on(t.target, t.at),
+    index('audit_log_actor_at').on(t.actorName, t.at),
+  ],
+);
+
+/** Single-use signup links; only the sha256 of the token is kept. */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: serial('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    /** When set, only this address may sign up with it. */
+    email: text('email'),
+    createdBy: text('created_by').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    expiresAt: instant('expires_at').notNull(),
+    usedAt: instant('used_at'),
+    usedBy: text('used_by'),
+  },
+  (t) => [uniqueIndex('invitations_token_hash').on(t.tokenHash), index('invitations_created_at').on(t.createdAt)],
 );
 
 export type UserRow = typeof users.$inferSelect;

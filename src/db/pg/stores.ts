@@ -6,6 +6,8 @@ import { PgUserStore } from './users.js';
 import { PgShareStore } from './shares.js';
 import { PgSessionStore } from './sessionStore.js';
 import { PgRateLimits } from './rateLimitStore.js';
+import { PgAuditStore } from './audit.js';
+import { PgInvitationStore } from './invitations.js';
 import type pg from 'pg';
 import type { Stores } from '../stores.js';
 
@@ -39,6 +41,8 @@ function storesOn(database: PgDatabase, purgeDue?: () => boolean): PgStores {
     pool,
     users: new PgUserStore(db),
     shares: new PgShareStore(db),
+    audit: new PgAuditStore(db),
+    invitations: new PgInvitationStore(db),
     sessions,
     rateLimits,
     health: {

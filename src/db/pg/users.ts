@@ -1,9 +1,20 @@
 // The users table on PostgreSQL, behind the UserStore interface: the same behaviour as
 // src/db/sqlite/users.ts, each call a round trip to the server.
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db } from './database.js';
 import { users } from './schema.js';
-import { DuplicateUserError, type ContainerRecord, type NewUser, type ServiceAccess, type User, type UserStore } from '../stores.js';
+import {
+  DuplicateUserError,
+  type ContainerRecord,
+  type NewUser,
+  type ServiceAccess,
+  type User,
+  type UserStore,
+  type Approval,
+  type Quota,
+  type UserPage,
+  type UserPageQuery,
+} from '../stores.js';
 
 /**
  * PostgreSQL refuses a NUL character in any text (SQLite stores it), so a login typed with one
@@ -127,6 +138,64 @@ export class PgUserStore implements UserStore {
     const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(users);
     return row?.n ?? 0;
   }
+
+  async setAdmin(id: number, admin: boolean): Promise<void> {
+    await this.db.update(users).set({ isAdmin: admin }).where(eq(users.id, id));
+  }
+
+  async promoteAdmins(usernames: readonly string[]): Promise<number[]> {
+    if (usernames.length === 0) return [];
+    const rows = await this.db
+      .update(users)
+      .set({ isAdmin: true })
+      .where(and(inArray(users.username, [...usernames]), eq(users.isAdmin, false)))
+      .returning({ id: users.id });
+    return rows.map((r) => r.id);
+  }
+
+  async setDisabled(id: number, disabled: boolean): Promise<void> {
+    await this.db.update(users).set({ disabled }).where(eq(users.id, id));
+  }
+
+  async setApproval(id: number, approval: Approval): Promise<void> {
+    await this.db.update(users).set({ approval }).where(eq(users.id, id));
+  }
+
+  async setQuota(id: number, quota: Quota): Promise<void> {
+    await this.db
+      .update(users)
+      .set({ quotaMemoryBytes: quota.memoryBytes, quotaCpuQuota: quota.cpuQuota, quotaPidsLimit: quota.pidsLimit })
+      .where(eq(users.id, id));
+  }
+
+  async setPasswordHash(id: number, hash: string): Promise<void> {
+    await this.db.update(users).set({ passwordHash: hash }).where(eq(users.id, id));
+  }
+
+  async page(query: UserPageQuery): Promise<UserPage> {
+    if (query.onlyIds?.length === 0) return { items: [], total: 0 };
+    const where = pageFilter(query);
+    const [counted] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(users)
+      .where(where);
+    const items = await this.db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(...pageOrder(query))
+      .limit(query.limit)
+      .offset(query.offset);
+    return { items, total: counted?.n ?? 0 };
+  }
+
+  async countPending(): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(users)
+      .where(eq(users.approval, 'pending'));
+    return row?.n ?? 0;
+  }
 }
 
 /** The unique indexes behind each field, as PostgreSQL names them in a 23505 error. */
@@ -143,4 +212,22 @@ export function pgUniqueViolation(error: unknown): 'username' | 'email' | null {
     if (code === '23505' && typeof constraint === 'string') return UNIQUE_FIELDS[constraint] ?? null;
   }
   return null;
+}
+
+/** The admin table's WHERE: name part (LIKE with its wildcards escaped), chosen ids, approval state. */
+function pageFilter(query: UserPageQuery): SQL | undefined {
+  const parts: SQL[] = [];
+  if (query.nameContains) {
+    const escaped = query.nameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+    parts.push(sql`lower(${users.username}) like ${`%${escaped}%`} escape '\\'`);
+  }
+  if (query.onlyIds) parts.push(inArray(users.id, query.onlyIds));
+  if (query.approval) parts.push(eq(users.approval, query.approval));
+  return parts.length > 0 ? and(...parts) : undefined;
+}
+
+/** Most recent activity first (never-active last), then by name so pages are stable. */
+function pageOrder(query: UserPageQuery): SQL[] {
+  if (query.sort === 'activity') return [sql`${users.lastActivity} is null`, desc(users.lastActivity), sql`lower(${users.username})`];
+  return [sql`lower(${users.username})`];
 }

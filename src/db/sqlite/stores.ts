@@ -6,6 +6,8 @@ import { SqliteUserStore } from './users.js';
 import { SqliteShareStore } from './shares.js';
 import { SqliteSessionStore } from './sessionStore.js';
 import { SqliteRateLimits } from './rateLimitStore.js';
+import { SqliteAuditStore } from './audit.js';
+import { SqliteInvitationStore } from './invitations.js';
 import type { Stores } from '../stores.js';
 
 export interface SqliteStores extends Stores, Pick<SqliteDatabase, 'db' | 'sqlite'> {
@@ -26,6 +28,8 @@ export function openSqliteStores(path: string, options: { busyTimeoutMs?: number
     sqlite,
     users: new SqliteUserStore(db),
     shares: new SqliteShareStore(db),
+    audit: new SqliteAuditStore(db),
+    invitations: new SqliteInvitationStore(db),
     sessions,
     rateLimits,
     health: {

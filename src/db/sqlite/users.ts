@@ -1,11 +1,22 @@
 // The users table on SQLite, behind the UserStore interface. better-sqlite3 is synchronous: each
 // method does its work at once and hands back a settled promise, so callers are written for a
 // database that answers later (PostgreSQL) while SQLite keeps its speed.
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { users } from './schema.js';
-import { DuplicateUserError, type ContainerRecord, type NewUser, type ServiceAccess, type User, type UserStore } from '../stores.js';
+import {
+  DuplicateUserError,
+  type ContainerRecord,
+  type NewUser,
+  type ServiceAccess,
+  type User,
+  type UserStore,
+  type Approval,
+  type Quota,
+  type UserPage,
+  type UserPageQuery,
+} from '../stores.js';
 
 export class SqliteUserStore implements UserStore {
   private activityStatement: Statement<[number, number]> | undefined;
@@ -146,6 +157,71 @@ export class SqliteUserStore implements UserStore {
         .get()?.n ?? 0
     );
   }
+
+  async setAdmin(id: number, admin: boolean): Promise<void> {
+    this.db.update(users).set({ isAdmin: admin }).where(eq(users.id, id)).run();
+  }
+
+  async promoteAdmins(usernames: readonly string[]): Promise<number[]> {
+    if (usernames.length === 0) return [];
+    const rows = this.db
+      .update(users)
+      .set({ isAdmin: true })
+      .where(and(inArray(users.username, [...usernames]), eq(users.isAdmin, false)))
+      .returning({ id: users.id })
+      .all();
+    return rows.map((r) => r.id);
+  }
+
+  async setDisabled(id: number, disabled: boolean): Promise<void> {
+    this.db.update(users).set({ disabled }).where(eq(users.id, id)).run();
+  }
+
+  async setApproval(id: number, approval: Approval): Promise<void> {
+    this.db.update(users).set({ approval }).where(eq(users.id, id)).run();
+  }
+
+  async setQuota(id: number, quota: Quota): Promise<void> {
+    this.db
+      .update(users)
+      .set({ quotaMemoryBytes: quota.memoryBytes, quotaCpuQuota: quota.cpuQuota, quotaPidsLimit: quota.pidsLimit })
+      .where(eq(users.id, id))
+      .run();
+  }
+
+  async setPasswordHash(id: number, hash: string): Promise<void> {
+    this.db.update(users).set({ passwordHash: hash }).where(eq(users.id, id)).run();
+  }
+
+  async page(query: UserPageQuery): Promise<UserPage> {
+    if (query.onlyIds?.length === 0) return { items: [], total: 0 };
+    const where = pageFilter(query);
+    const total =
+      this.db
+        .select({ n: sql<number>`count(*)` })
+        .from(users)
+        .where(where)
+        .get()?.n ?? 0;
+    const items = this.db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(...pageOrder(query))
+      .limit(query.limit)
+      .offset(query.offset)
+      .all();
+    return { items, total };
+  }
+
+  async countPending(): Promise<number> {
+    return (
+      this.db
+        .select({ n: sql<number>`count(*)` })
+        .from(users)
+        .where(eq(users.approval, 'pending'))
+        .get()?.n ?? 0
+    );
+  }
 }
 
 /** Which unique index refused a second username or e-mail in a SQLite error, if that is what it is. */
@@ -154,4 +230,22 @@ export function uniqueViolation(error: unknown): 'username' | 'email' | null {
   if (!/UNIQUE constraint failed/i.test(message) && (error as { code?: string })?.code !== 'SQLITE_CONSTRAINT_UNIQUE') return null;
   if (/email/i.test(message)) return 'email';
   return 'username';
+}
+
+/** The admin table's WHERE: name part (LIKE with its wildcards escaped), chosen ids, approval state. */
+function pageFilter(query: UserPageQuery): SQL | undefined {
+  const parts: SQL[] = [];
+  if (query.nameContains) {
+    const escaped = query.nameContains.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+    parts.push(sql`lower(${users.username}) like ${`%${escaped}%`} escape '\\'`);
+  }
+  if (query.onlyIds) parts.push(inArray(users.id, query.onlyIds));
+  if (query.approval) parts.push(eq(users.approval, query.approval));
+  return parts.length > 0 ? and(...parts) : undefined;
+}
+
+/** Most recent activity first (never-active last), then by name so pages are stable. */
+function pageOrder(query: UserPageQuery): SQL[] {
+  if (query.sort === 'activity') return [sql`${users.lastActivity} is null`, desc(users.lastActivity), sql`lower(${users.username})`];
+  return [sql`lower(${users.username})`];
 }

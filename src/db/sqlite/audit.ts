@@ -1,0 +1,77 @@
+// The audit log on SQLite, behind the AuditStore interface: append, read newest first with
+// filters (each an index: time, action+time, target+time, actor+time), and the retention prune.
+// There is no update, and no delete but the prune: the log is append-only by construction.
+import { and, count, desc, eq, gte, lt, lte, or, type SQL } from 'drizzle-orm';
+import type { Db } from './database.js';
+import { auditLog } from './schema.js';
+import type { AuditEntry, AuditQuery, AuditStore, StoredAuditEntry } from '../stores.js';
+
+type Row = typeof auditLog.$inferSelect;
+
+export class SqliteAuditStore implements AuditStore {
+  constructor(private readonly db: Db) {}
+
+  async append(entry: AuditEntry): Promise<void> {
+    this.db
+      .insert(auditLog)
+      .values({
+        at: entry.at,
+        actorKind: entry.actor.kind,
+        actorName: entry.actor.name,
+        action: entry.action,
+        target: entry.target ?? null,
+        client: entry.client ?? null,
+        result: entry.result,
+        details: JSON.stringify(entry.details ?? {}),
+      })
+      .run();
+  }
+
+  async query(query: AuditQuery): Promise<{ items: StoredAuditEntry[]; total: number }> {
+    const where = filter(query);
+    const [counted] = this.db.select({ n: count() }).from(auditLog).where(where).all();
+    const rows = this.db
+      .select()
+      .from(auditLog)
+      .where(where)
+      .orderBy(desc(auditLog.at), desc(auditLog.id))
+      .limit(query.limit)
+      .offset(query.offset)
+      .all();
+    return { items: rows.map(toEntry), total: Number(counted?.n ?? 0) };
+  }
+
+  async pruneBefore(before: Date): Promise<number> {
+    const gone = this.db.delete(auditLog).where(lt(auditLog.at, before)).returning({ id: auditLog.id }).all();
+    return gone.length;
+  }
+}
+
+function filter(query: AuditQuery): SQL | undefined {
+  const parts: (SQL | undefined)[] = [];
+  if (query.person) parts.push(or(eq(auditLog.actorName, query.person), eq(auditLog.target, query.person)));
+  if (query.action) parts.push(eq(auditLog.action, query.action));
+  if (query.from) parts.push(gte(auditLog.at, query.from));
+  if (query.to) parts.push(lte(auditLog.at, query.to));
+  const present = parts.filter((p): p is SQL => p !== undefined);
+  return present.length > 0 ? and(...present) : undefined;
+}
+
+function toEntry(row: Row): StoredAuditEntry {
+  let details: Record<string, unknown> = {};
+  try {
+    details = JSON.parse(row.details) as Record<string, unknown>;
+  } catch {
+    // Written by append() only; a row that does not parse is shown without details.
+  }
+  return {
+    id: row.id,
+    at: row.at,
+    actor: { kind: row.actorKind as StoredAuditEntry['actor']['kind'], name: row.actorName },
+    action: row.action,
+    target: row.target,
+    client: row.client,
+    result: row.result as StoredAuditEntry['result'],
+    details,
+  };
+}
