@@ -16,6 +16,7 @@ import {
   unit,
 } from './config/fields.js';
 import { isPostgresUrl, redactDatabaseUrl } from './db/pg/url.js';
+import { observeConfig, observeFields, type ObserveConfig } from './config/observe.js';
 
 export type RoutingMode = 'subdomain' | 'path';
 
@@ -103,6 +104,7 @@ const schema = z.object({
     /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,127}(@[a-z0-9]+)?$/,
     'a Traefik middleware name such as spawner-auth@docker',
   ),
+  ...observeFields,
 });
 
 export interface Config {
@@ -178,6 +180,8 @@ export interface Config {
     /** How long an access cookie lives (the session's idle timeout). */
     cookieTtlMs: number;
   };
+  /** /metrics and live logs (config/observe.ts). */
+  observe: ObserveConfig;
 }
 
 export class ConfigError extends Error {
@@ -289,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       traefikMiddleware: e.TRAEFIK_AUTH_MIDDLEWARE,
       cookieTtlMs: e.SESSION_IDLE_TIMEOUT,
     },
+    observe: observeConfig(e),
   };
   return deepFreeze(config);
 }

@@ -4,11 +4,11 @@
 // share the same promise), and the backend's unique names guard against a second Spawner process
 // doing the same. Everything it does is told on one event stream (events.ts).
 import type { Logger } from '../logger.js';
-import { ContainerError, DockerUnavailable } from '../errors.js';
+import { AppError, ContainerError, DockerUnavailable } from '../errors.js';
 import type { BackendCapabilities, ContainerBackend, ContainerStatus, InUse, ManagedWorkload, WorkloadStatus } from './backend.js';
 import type { Person } from './naming.js';
 import type { PlanSource, WorkloadPlan } from './plan.js';
-import { WorkloadEvents, type WorkloadEventType, type WorkloadReason } from './events.js';
+import { WorkloadEvents, type ProgressReporter, type WorkloadEventType, type WorkloadReason } from './events.js';
 import type { StateCache } from './stateCache.js';
 
 export type { ContainerState, ContainerStatus } from './backend.js';
@@ -50,6 +50,8 @@ export class ContainerManager {
     readonly events: WorkloadEvents = new WorkloadEvents(logger),
     /** Keeps states current from the backend's events; without it every status() inspects. */
     private readonly state?: StateCache,
+    /** Hears the steps of bringing a service up (spawn progress); see lifecycle/progress.ts. */
+    private readonly progress?: ProgressReporter,
   ) {
     state?.follow(events);
   }
@@ -66,7 +68,10 @@ export class ContainerManager {
     const last = this.queues.get(person.id);
     if (last?.key === key) return last.result as Promise<T>;
     const result = (last?.settled ?? Promise.resolve()).then(operation).catch((error: unknown) => {
-      this.tell('failed', person, undefined, { error: error instanceof Error ? error.message : String(error) });
+      const docker = error instanceof DockerUnavailable || error instanceof ContainerError;
+      this.tell('failed', person, undefined, { error: error instanceof Error ? error.message : String(error), operation: key, docker });
+      if (key === 'ensure' || key === 'restart')
+        this.progress?.report(person, 'failed', error instanceof AppError ? error.publicMessage : undefined);
       throw error;
     });
     const entry: QueueEntry = { key, result, settled: result.catch(() => undefined) };
@@ -81,7 +86,7 @@ export class ContainerManager {
     type: WorkloadEventType,
     person: Person,
     reason: WorkloadReason | undefined,
-    extra: { error?: string; withData?: boolean } = {},
+    extra: { error?: string; withData?: boolean; operation?: string; docker?: boolean } = {},
   ) {
     this.events.emit({
       type,
@@ -139,6 +144,7 @@ export class ContainerManager {
       }
       if (info.phase === 'paused') await this.unpause(person, reason);
       this.tell('stopping', person, reason);
+      this.progress?.report(person, 'starting');
       await this.backend.restart(name, STOP_GRACE_SECONDS);
       this.tell('started', person, reason);
       return this.inspectStatus(person);
@@ -284,13 +290,16 @@ export class ContainerManager {
       info = { state: 'missing', phase: 'missing', name };
     }
     if (info.phase === 'missing') {
+      this.progress?.report(person, 'creating');
       await this.backend.create(await this.plans.planFor(person));
       this.tell('created', person, reason);
       info = await this.inspect(name);
     }
     if (info.phase === 'paused') {
+      this.progress?.report(person, 'starting');
       await this.unpause(person, reason);
     } else if (info.phase !== 'running') {
+      this.progress?.report(person, 'starting');
       await this.backend.start(name);
       this.tell('started', person, reason);
     } else {

@@ -9,6 +9,7 @@ import { flash } from '../middleware/flash.js';
 import type { WorkspaceService } from '../services/workspace.js';
 import type { AccessService } from '../services/access.js';
 import { safeLocalNext } from '../middleware/auth.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface AuthHandlerDeps {
   accounts: AccountService;
@@ -18,6 +19,8 @@ export interface AuthHandlerDeps {
   passport: PassportInstance;
   /** Spawner's own base path ('' or '/hub'), for redirects. */
   base: string;
+  /** Counts logins by result (spawner_logins_total). */
+  metrics?: Pick<Metrics, 'login'>;
 }
 
 /** Logs the person in on a fresh session id (passport regenerates it) and stamps its start. */
@@ -96,11 +99,13 @@ export function authHandlers(deps: AuthHandlerDeps) {
     deps.passport.authenticate('local', (error: unknown, user: SessionUser | false) => {
       if (error) return fail(error);
       if (!user) {
+        deps.metrics?.login('failure');
         const failed = new LoginFailed('wrong name or password');
         return fail(new LoginFailed(failed.message, { page: loginPage({ username: input.username }, failed.publicMessage, next) }));
       }
       void (async () => {
         await logIn(req, user);
+        deps.metrics?.login('success');
         req.log.info({ userId: user.id, user: user.username }, 'logged in');
         const outcome = await deps.workspace.ensureRunning(user);
         if (outcome.problem) flash(req, 'error', outcome.problem);
