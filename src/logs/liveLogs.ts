@@ -17,6 +17,9 @@ export const DEFAULT_TAIL = 200;
 /** 64 KB of text; the rest of a longer line is skipped (the line ends in "…"). */
 export const MAX_LINE_LENGTH = 64 * 1024;
 
+/** Bytes waiting for a slow client beyond which lines are dropped (memory stays bounded). */
+const MAX_BUFFERED = 1024 * 1024;
+
 /** A stopped container's log is asked again this often by an open page (not every 2 s). */
 const END_RETRY_MS = 10_000;
 
@@ -118,7 +121,7 @@ export class LiveLogs {
       if (tokens < rate) tokens = Math.min(rate, tokens + ((now - refilled) / 1000) * rate);
       refilled = now;
       // Over the rate, or the client is not reading: drop and count (memory stays bounded).
-      if (tokens < 1 || res.writableNeedDrain) {
+      if (tokens < 1 || res.writableLength > MAX_BUFFERED) {
         dropped++;
         if (at !== undefined) lastId = stamp;
         return;
