@@ -93,9 +93,15 @@ export function createServices(parts: {
     config.lifecycle.maxConcurrentWakes,
     { progress, onWakeEnd: (result, seconds) => metrics.wake(result, seconds) },
   );
-  const liveLogs = new LiveLogs(backend, config.observe.logs, logger.child({ component: 'logs' }), (error) => {
-    if (error instanceof DockerUnavailable) metrics.dockerError('logs');
-  });
+  const liveLogs = new LiveLogs(
+    backend,
+    (person) => containers.nameFor(person),
+    config.observe.logs,
+    logger.child({ component: 'logs' }),
+    (error) => {
+      if (error instanceof DockerUnavailable) metrics.dockerError('logs');
+    },
+  );
   const health = new HealthService(stores.health, backend, { version: version(), dockerTimeoutMs: 2000 });
   // A dropped event stream is the first sign of an engine outage: /health asks again at once.
   state.onConnectionChange((connected) => {

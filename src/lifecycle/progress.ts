@@ -76,6 +76,11 @@ export class SpawnProgress implements ProgressReporter {
     return [...(this.tracks.get(personId)?.events ?? [])];
   }
 
+  /** The steps of the spawn under way; none when no spawn is (a finished one is history). */
+  current(personId: number): ProgressEvent[] {
+    return this.inProgress(personId) ? this.history(personId) : [];
+  }
+
   /** Hears each new step for the person; undefined when the person has too many listeners already. */
   subscribe(personId: number, listener: Listener): (() => void) | undefined {
     let set = this.listeners.get(personId);

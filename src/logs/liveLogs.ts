@@ -8,6 +8,7 @@
 import type { Request, Response } from 'express';
 import type { ContainerBackend } from '../containers/backend.js';
 import type { Logger } from '../logger.js';
+import type { Person } from '../containers/naming.js';
 import { TooManyRequests } from '../errors.js';
 import { openEventStream } from '../sse/eventStream.js';
 import { plainText, splitStamp, timestampNanos } from './text.js';
@@ -30,9 +31,8 @@ export interface LiveLogLimits {
 }
 
 export interface LogRequest {
-  personId: number;
-  /** The workload's name on the backend. */
-  workload: string;
+  /** Whose container's log (the caller decided the viewer may see it). */
+  person: Person;
   tail: number;
   /** The id of the last event the client got (Last-Event-ID); lines up to it are skipped. */
   after?: string | undefined;
@@ -44,6 +44,8 @@ export class LiveLogs {
 
   constructor(
     private readonly backend: Pick<ContainerBackend, 'logs'>,
+    /** The person's workload name on the backend (the manager's nameFor). */
+    private readonly nameFor: (person: Person) => string,
     private readonly limits: LiveLogLimits,
     private readonly logger: Logger,
     private readonly onEngineError: (error: unknown) => void = () => undefined,
@@ -59,10 +61,12 @@ export class LiveLogs {
    * caps, and the backend's error when the engine cannot give the log at all.
    */
   async stream(req: Request, res: Response, request: LogRequest): Promise<void> {
-    const mine = this.perPerson.get(request.personId) ?? 0;
+    const personId = request.person.id;
+    const workload = this.nameFor(request.person);
+    const mine = this.perPerson.get(personId) ?? 0;
     if (mine >= this.limits.maxStreamsPerPerson) throw new TooManyRequests('This log is already open in two places. Close one first.', 5);
     if (this.open_ >= this.limits.maxStreams) throw new TooManyRequests('Too many logs are being watched right now. Try again soon.', 10);
-    this.perPerson.set(request.personId, mine + 1);
+    this.perPerson.set(personId, mine + 1);
     this.open_++;
     const abort = new AbortController();
     let released = false;
@@ -71,14 +75,14 @@ export class LiveLogs {
       released = true;
       abort.abort();
       this.open_--;
-      const left = (this.perPerson.get(request.personId) ?? 1) - 1;
-      if (left > 0) this.perPerson.set(request.personId, left);
-      else this.perPerson.delete(request.personId);
+      const left = (this.perPerson.get(personId) ?? 1) - 1;
+      if (left > 0) this.perPerson.set(personId, left);
+      else this.perPerson.delete(personId);
     };
     const after = request.after ? timestampNanos(request.after) : undefined;
     let lines: NodeJS.ReadableStream;
     try {
-      lines = await this.backend.logs(request.workload, {
+      lines = await this.backend.logs(workload, {
         follow: true,
         // On a resume: every line since the last one's second (up to the cap), minus those already sent.
         tail: request.tail,
@@ -142,7 +146,7 @@ export class LiveLogs {
     lines.on('end', () => ended('the container is not running'));
     lines.on('error', (error: unknown) => {
       if (abort.signal.aborted) return;
-      this.logger.warn({ err: error, workload: request.workload }, 'log stream failed');
+      this.logger.warn({ err: error, workload: workload }, 'log stream failed');
       this.onEngineError(error);
       ended('the log stream was interrupted');
     });

@@ -34,7 +34,6 @@ import { metricsTokenCheck } from '../metrics/access.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SpawnProgress } from '../lifecycle/progress.js';
 import type { LiveLogs } from '../logs/liveLogs.js';
-import type { ContainerManager } from '../containers/manager.js';
 
 export interface RouteDeps {
   config: Readonly<Config>;
@@ -47,7 +46,6 @@ export interface RouteDeps {
   access: AccessService;
   users: UserStore;
   reservedNames: readonly string[];
-  containers: ContainerManager;
   progress: SpawnProgress;
   liveLogs: LiveLogs;
   metrics: Metrics;
@@ -113,7 +111,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       route('GET', '/authorize', [loginAndBack], access.authorize),
       route('GET', '/dashboard', [login], dashboard.dashboard),
       route('GET', '/dashboard/progress', [login], observe.progress),
-      route('GET', '/logs/:name', [login], observe.logs),
+      route('GET', '/dashboard/logs', [login], observe.logs),
       route('POST', '/container/restart', [login, csrf], dashboard.restart),
       route('POST', '/container/start', [login, csrf], dashboard.start),
       route('POST', '/container/keep-alive', [login, csrf], dashboard.keepAlive),

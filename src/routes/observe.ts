@@ -4,7 +4,6 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { Forbidden, NotFound, TooManyRequests, ValidationError } from '../errors.js';
 import type { UserStore } from '../db/stores.js';
-import type { ContainerManager } from '../containers/manager.js';
 import type { ProgressEvent, SpawnProgress } from '../lifecycle/progress.js';
 import { DEFAULT_TAIL, MAX_TAIL, type LiveLogs } from '../logs/liveLogs.js';
 import { openEventStream } from '../sse/eventStream.js';
@@ -13,10 +12,13 @@ export interface ObserveHandlerDeps {
   progress: SpawnProgress;
   logs: LiveLogs;
   users: Pick<UserStore, 'findById' | 'findByUsername'>;
-  containers: Pick<ContainerManager, 'nameFor'>;
 }
 
-const logQuery = z.object({ tail: z.coerce.number().int().min(0).max(MAX_TAIL).default(DEFAULT_TAIL) });
+const logQuery = z.object({
+  tail: z.coerce.number().int().min(0).max(MAX_TAIL).default(DEFAULT_TAIL),
+  /** An admin's look at someone else's log; the person's own when absent. */
+  user: z.string().min(1).max(64).optional(),
+});
 
 export function observeHandlers(deps: ObserveHandlerDeps) {
   /** The person's spawn steps so far, then each new one as it happens. */
@@ -32,12 +34,12 @@ export function observeHandlers(deps: ObserveHandlerDeps) {
     for (const event of deps.progress.history(person.id)) events.send('progress', event);
   };
 
-  /** GET /logs/:name?tail=N: the owner's (or, for an admin, anyone's) container log, live. */
+  /** GET /dashboard/logs?tail=N[&user=name]: the person's own container log, live (anyone's for an admin). */
   const logs: RequestHandler = async (req, res) => {
     const viewer = req.user!;
     const parsed = logQuery.safeParse(req.query);
     if (!parsed.success) throw new ValidationError({ tail: `tail must be a whole number from 0 to ${MAX_TAIL}.` });
-    const name = String(req.params.name);
+    const name = parsed.data.user ?? viewer.username;
     let owner = name === viewer.username ? viewer : undefined;
     if (!owner) {
       const [me, them] = await Promise.all([deps.users.findById(viewer.id), deps.users.findByUsername(name)]);
@@ -48,8 +50,7 @@ export function observeHandlers(deps: ObserveHandlerDeps) {
     }
     const lastEventId = req.get('last-event-id');
     await deps.logs.stream(req, res, {
-      personId: owner.id,
-      workload: deps.containers.nameFor(owner),
+      person: owner,
       tail: parsed.data.tail,
       after: lastEventId && lastEventId.length <= 64 ? lastEventId : undefined,
     });

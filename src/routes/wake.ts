@@ -27,7 +27,7 @@ export interface WakeRouteDeps {
   access: Pick<AccessService, 'ready' | 'check'>;
   reserved: readonly string[];
   /** The starting page shows each step of the start as it happens. */
-  progress?: Pick<SpawnProgress, 'subscribe' | 'history'>;
+  progress?: Pick<SpawnProgress, 'subscribe' | 'current'>;
 }
 
 /** The path, on the person's own address, where the wake page listens for "ready". */
@@ -160,18 +160,18 @@ function startingPage(res: Response, name: string, eventsPath: string): ServiceU
 function streamReady(
   res: Response,
   waking: Promise<{ ok: boolean; reason?: string }>,
-  steps: { progress: Pick<SpawnProgress, 'subscribe' | 'history'>; personId: number } | undefined,
+  steps: { progress: Pick<SpawnProgress, 'subscribe' | 'current'>; personId: number } | undefined,
 ): void {
   res.status(200).set({ 'Content-Type': 'text/event-stream', 'X-Accel-Buffering': 'no' });
   res.flushHeaders();
   res.write(': waking\n\n');
   const heartbeat = setInterval(() => res.write(': still starting\n\n'), 10_000);
-  // Each step of the start as it happens (the page shows its message), the ones so far first.
+  // Each step of the start as it happens (the page shows its message), this start's so far first.
   const step = (event: { phase: string; message: string }) => {
     if (!res.writableEnded) res.write(`event: progress\ndata: ${JSON.stringify({ phase: event.phase, message: event.message })}\n\n`);
   };
   const unsubscribe = steps?.progress.subscribe(steps.personId, step);
-  if (unsubscribe) for (const event of steps!.progress.history(steps!.personId)) step(event);
+  if (unsubscribe) for (const event of steps!.progress.current(steps!.personId)) step(event);
   const finish = (event: string, data: string) => {
     clearInterval(heartbeat);
     unsubscribe?.();

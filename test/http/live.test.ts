@@ -12,6 +12,8 @@ import { createDockerClient, DockerodeEngine } from '../../src/containers/docker
 import { createTestNetwork } from '../helpers/docker.js';
 import { execIn } from '../helpers/exec.js';
 import { FormClient } from '../helpers/formClient.js';
+import supertest from 'supertest';
+import { signUp } from '../helpers/http.js';
 
 const runId = inject('runId');
 let t: TestApp;
@@ -52,9 +54,9 @@ interface Sse {
   close(): void;
 }
 
-function openSse(path: string, cookie: string, headers: Record<string, string> = {}): Promise<Sse> {
+function openSse(path: string, cookie: string, headers: Record<string, string> = {}, origin = base): Promise<Sse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { headers: { cookie, accept: 'text/event-stream', ...headers } }, (response) => {
+    const req = httpRequest(`${origin}${path}`, { headers: { cookie, accept: 'text/event-stream', ...headers } }, (response) => {
       const events: Sse['events'] = [];
       const waiters: (() => void)[] = [];
       let buffer = '';
@@ -106,7 +108,7 @@ const lines = (sse: Sse) => sse.events.filter((e) => e.event === 'line').map((e)
 describe('live logs', () => {
   it('when the container prints, then the stream gets the line as text, ANSI stripped, with Docker timestamps as ids', async () => {
     const alice = await person('live-alice');
-    const sse = await openSse('/logs/live-alice?tail=10', alice.cookie);
+    const sse = await openSse('/dashboard/logs?tail=10', alice.cookie);
     expect(sse.response.statusCode).toBe(200);
     expect(sse.response.headers['content-type']).toContain('text/event-stream');
     await alice.print('hello from alice');
@@ -122,13 +124,13 @@ describe('live logs', () => {
 
   it('when a reconnect sends Last-Event-ID, then it resumes after that line without repeating any', async () => {
     const bob = await person('live-bob');
-    const first = await openSse('/logs/live-bob?tail=0', bob.cookie);
+    const first = await openSse('/dashboard/logs?tail=0', bob.cookie);
     for (const n of [1, 2, 3]) await bob.print(`line ${n}`);
     await first.until((e) => (e.data as { text?: string }).text === 'line 3');
     const lastId = first.events.filter((e) => e.event === 'line').at(-1)!.id!;
     first.close();
     await bob.print('line 4');
-    const second = await openSse('/logs/live-bob?tail=0', bob.cookie, { 'last-event-id': lastId });
+    const second = await openSse('/dashboard/logs?tail=0', bob.cookie, { 'last-event-id': lastId });
     await second.until((e) => (e.data as { text?: string }).text === 'line 4');
     expect(lines(second).filter((l) => l.startsWith('line '))).toEqual(['line 4']);
     second.close();
@@ -136,12 +138,12 @@ describe('live logs', () => {
 
   it('when a third stream is opened for one person, then 429; another person may not watch at all', async () => {
     const carol = await person('live-carol');
-    const one = await openSse('/logs/live-carol', carol.cookie);
-    const two = await openSse('/logs/live-carol', carol.cookie);
-    const three = await openSse('/logs/live-carol', carol.cookie);
+    const one = await openSse('/dashboard/logs', carol.cookie);
+    const two = await openSse('/dashboard/logs', carol.cookie);
+    const three = await openSse('/dashboard/logs', carol.cookie);
     expect([one.response.statusCode, two.response.statusCode, three.response.statusCode]).toEqual([200, 200, 429]);
     const dave = await person('live-dave');
-    const peek = await openSse('/logs/live-carol', dave.cookie);
+    const peek = await openSse('/dashboard/logs?user=live-carol', dave.cookie);
     expect(peek.response.statusCode).toBe(403);
     one.close();
     two.close();
@@ -153,7 +155,7 @@ describe('live logs', () => {
     const erin = await person('live-erin');
     const before = t.services.liveLogs.openStreams;
     const opened = engine.followed.length;
-    const sse = await openSse('/logs/live-erin', erin.cookie);
+    const sse = await openSse('/dashboard/logs', erin.cookie);
     expect(t.services.liveLogs.openStreams).toBe(before + 1);
     const docker = engine.followed[opened]!;
     expect(docker.destroyed).toBe(false);
@@ -165,7 +167,7 @@ describe('live logs', () => {
 
   it('when the container floods, then lines beyond the rate are dropped and a marker says how many', async () => {
     const fred = await person('live-fred');
-    const sse = await openSse('/logs/live-fred?tail=0', fred.cookie);
+    const sse = await openSse('/dashboard/logs?tail=0', fred.cookie);
     await execIn(fred.container, ['sh', '-c', 'i=0; while [ $i -lt 400 ]; do echo "flood $i"; i=$((i+1)); done > /proc/1/fd/1']);
     await sse.until((e) => e.event === 'dropped', 5000);
     const dropped = sse.events.filter((e) => e.event === 'dropped').reduce((n, e) => n + (e.data as { count: number }).count, 0);
@@ -176,7 +178,7 @@ describe('live logs', () => {
 
   it("when a line is longer than 64 KB, then it arrives once, joined from Docker's 16 KB pieces and cut at 64 KB", async () => {
     const ivy = await person('live-ivy');
-    const sse = await openSse('/logs/live-ivy?tail=0', ivy.cookie);
+    const sse = await openSse('/dashboard/logs?tail=0', ivy.cookie);
     // 40 KB (Docker splits it in three frames, each with its own timestamp), then 100 KB.
     await execIn(ivy.container, ['sh', '-c', "head -c 40000 /dev/zero | tr '\\0' a > /proc/1/fd/1; echo > /proc/1/fd/1"]);
     await execIn(ivy.container, [
@@ -193,9 +195,45 @@ describe('live logs', () => {
     sse.close();
   });
 
+  it("when an admin watches another person's log, then it streams; an unknown name is 404", async () => {
+    const owner = await person('live-jill');
+    const admin = await person('live-admin');
+    await t.query("UPDATE users SET is_admin = TRUE WHERE username = 'live-admin'");
+    const sse = await openSse('/dashboard/logs?tail=0&user=live-jill', admin.cookie);
+    expect(sse.response.statusCode).toBe(200);
+    await owner.print('seen by the admin');
+    await sse.until((e) => (e.data as { text?: string }).text === 'seen by the admin');
+    sse.close();
+    const missing = await openSse('/dashboard/logs?user=live-nobody', admin.cookie);
+    expect(missing.response.statusCode).toBe(404);
+    missing.close();
+  });
+
+  it('when the global cap is reached, then the next stream is 429 whoever asks', async () => {
+    const capped = buildTestApp({ runId, env: { TRAEFIK_NETWORK: t.config.traefik.network, LOG_STREAMS_MAX: '1' } });
+    const other = capped.app.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const a = new FormClient(url);
+      const b = new FormClient(url);
+      expect((await a.signUp('cap-a')).status).toBe(303);
+      expect((await b.signUp('cap-b')).status).toBe(303);
+      const first = await openSse('/dashboard/logs', a.cookieHeader(), {}, url);
+      const second = await openSse('/dashboard/logs', b.cookieHeader(), {}, url);
+      expect([first.response.statusCode, second.response.statusCode]).toEqual([200, 429]);
+      first.close();
+      second.close();
+    } finally {
+      other.closeAllConnections();
+      other.close();
+      await capped.close();
+    }
+  });
+
   it('when tail is out of range, then 422', async () => {
     const gina = await person('live-gina');
-    const sse = await openSse('/logs/live-gina?tail=5000', gina.cookie);
+    const sse = await openSse('/dashboard/logs?tail=5000', gina.cookie);
     expect(sse.response.statusCode).toBe(422);
     sse.close();
   });
@@ -209,5 +247,39 @@ describe('spawn progress', () => {
     const phases = sse.events.map((e) => (e.data as { phase: string }).phase);
     expect(phases).toEqual(['creating', 'starting', 'waiting', 'ready']);
     sse.close();
+  });
+});
+
+describe('the starting page', () => {
+  it('when a sleeping service is woken, then its event stream tells the steps before "ready"', async () => {
+    const pub = buildTestApp({
+      runId,
+      env: { TRAEFIK_NETWORK: t.config.traefik.network, BASE_DOMAIN: 'live.test', SERVICE_ACCESS: 'public' },
+    });
+    try {
+      expect((await signUp(supertest.agent(pub.app), { username: 'live-sleeper' })).status).toBe(303);
+      const sleeper = (await pub.services.users.findByUsername('live-sleeper'))!;
+      // The signup's own start is followed until its service answers; then it goes to sleep.
+      for (let i = 0; i < 100 && pub.services.progress.inProgress(sleeper.id); i++) await new Promise((r) => setTimeout(r, 100));
+      await pub.services.containers.stop(sleeper);
+      const response = await supertest(pub.app)
+        .get('/.spawner/wake-events')
+        .set('Host', 'live-sleeper.live.test')
+        .set('User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120')
+        .set('Accept', 'text/event-stream');
+      expect(response.status).toBe(200);
+      const events = [...response.text.matchAll(/event: (\w+)\ndata: (.*)\n/g)].map((m) => [
+        m[1],
+        m[1] === 'progress' ? JSON.parse(m[2]!).phase : m[2],
+      ]);
+      expect(events).toEqual([
+        ['progress', 'starting'],
+        ['progress', 'waiting'],
+        ['progress', 'ready'],
+        ['ready', 'ok'],
+      ]);
+    } finally {
+      await pub.close();
+    }
   });
 });
