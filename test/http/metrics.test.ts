@@ -7,6 +7,7 @@ import request from 'supertest';
 import { buildTestApp, containerOf, type TestApp } from '../helpers/app.js';
 import { createTestNetwork } from '../helpers/docker.js';
 import { logIn, signUp } from '../helpers/http.js';
+import { CountingDockerProxy } from '../helpers/countingDockerProxy.js';
 
 const runId = inject('runId');
 const TOKEN = 'metrics-token-0123456789abcdefghij';
@@ -132,6 +133,31 @@ describe('the scrape', () => {
     const after = await scrape();
     expect(value(after, 'spawner_logins_total{result="failure"}')).toBe(value(before, 'spawner_logins_total{result="failure"}') + 1);
     expect(value(after, 'spawner_logins_total{result="success"}')).toBe(value(before, 'spawner_logins_total{result="success"}') + 1);
+  });
+
+  it('when scraped repeatedly, then Docker is not asked anything (state cache and a cached user count)', async () => {
+    const proxy = new CountingDockerProxy();
+    await proxy.start();
+    const counted = buildTestApp({
+      runId,
+      env: { TRAEFIK_NETWORK: t.config.traefik.network, METRICS_TOKEN: TOKEN, DOCKER_HOST: proxy.url },
+    });
+    try {
+      expect((await signUp(request.agent(counted.app), { username: 'metrics-counted' })).status).toBe(303);
+      // Let the state cache settle (its connect-time list, the signup's events) and the signup's
+      // start be followed to "ready" (that watch polls the engine until the service answers).
+      const person = (await counted.services.users.findByUsername('metrics-counted'))!;
+      for (let i = 0; i < 100 && (!counted.services.state.trusted || counted.services.progress.inProgress(person.id)); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 500));
+      const before = proxy.calls.length;
+      for (let i = 0; i < 20; i++)
+        expect((await request(counted.app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`)).status).toBe(200);
+      expect(proxy.calls.slice(before)).toEqual([]);
+    } finally {
+      await counted.close();
+      await proxy.stop();
+    }
   });
 
   it('when unknown paths are asked, then the route label stays one word (never the raw path)', async () => {
