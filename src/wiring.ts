@@ -83,6 +83,8 @@ export function createServices(parts: {
     progress,
   );
   metrics.follow(events);
+  // A stop or removal ends the start under way (its watch stops polling the engine).
+  events.on('stopping', (event) => progress.abandon(event.person.id));
   const readiness = new Readiness(backend);
   const wake = new WakeService(
     containers,

@@ -66,6 +66,12 @@ export class SpawnProgress implements ProgressReporter {
     for (const listener of this.listeners.get(person.id) ?? []) listener(event);
   }
 
+  /** The workload is being stopped or removed: a spawn under way ends without a result. */
+  abandon(personId: number): void {
+    const track = this.tracks.get(personId);
+    if (track) delete track.openedAt;
+  }
+
   /** Whether a spawn is under way for the person (begun, not ready or failed yet). */
   inProgress(personId: number): boolean {
     return this.tracks.get(personId)?.openedAt !== undefined;
