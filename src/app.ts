@@ -17,6 +17,11 @@ import type { HealthService } from './services/health.js';
 import type { AccessService } from './services/access.js';
 import type { WakeService } from './lifecycle/wake.js';
 import type { UserStore } from './db/stores.js';
+import type { ContainerManager } from './containers/manager.js';
+import type { SpawnProgress } from './lifecycle/progress.js';
+import type { LiveLogs } from './logs/liveLogs.js';
+import type { Metrics } from './metrics/metrics.js';
+import { timeRequests } from './metrics/routes.js';
 import { exposeFlash } from './middleware/flash.js';
 import { enforceSessionLifetime } from './middleware/auth.js';
 import { mountRoutes } from './routes/index.js';
@@ -24,7 +29,6 @@ import { createCsrf } from './middleware/csrf.js';
 import type { AuditLog } from './audit/log.js';
 import type { PeopleService } from './services/people.js';
 import type { ConsoleService } from './services/console.js';
-import type { ContainerManager } from './containers/manager.js';
 import { createRateLimits, type RateLimitStore } from './middleware/rateLimits.js';
 
 export const SESSION_COOKIE = 'spawner.sid';
@@ -54,9 +58,14 @@ export interface AppDeps {
   audit: AuditLog;
   people: PeopleService;
   console: ConsoleService;
-  containers: ContainerManager;
   /** Names Spawner keeps for itself (its subdomain, its path prefix). */
   reservedNames: readonly string[];
+  containers: ContainerManager;
+  /** Spawn steps per person, for the starting page and the dashboard. */
+  progress: SpawnProgress;
+  liveLogs: LiveLogs;
+  /** This app's own registry (never prom-client's global one). */
+  metrics: Metrics;
   /** Where rate-limit counters live; in memory when absent. */
   rateLimitStoreFor?: (prefix: string) => RateLimitStore;
 }
@@ -77,6 +86,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.locals.base = base;
   app.locals.appName = 'Spawner';
 
+  app.use(timeRequests(deps.metrics));
   app.use(
     pinoHttp({
       logger: deps.logger,

@@ -19,6 +19,7 @@ import {
 import { isPostgresUrl, redactDatabaseUrl } from './db/pg/url.js';
 import { resolveTemplates, templatesEnv, type TemplatesConfig } from './config/templates.js';
 import { consoleConfig, consoleFields, type ConsoleConfig } from './config/console.js';
+import { observeConfig, observeFields, type ObserveConfig } from './config/observe.js';
 
 export type RoutingMode = 'subdomain' | 'path';
 
@@ -113,6 +114,7 @@ const schema = z.object({
   ),
   ...templatesEnv,
   ...consoleFields,
+  ...observeFields,
 });
 
 export interface Config {
@@ -194,6 +196,8 @@ export interface Config {
   };
   /** Admins, signup policy, limits, audit retention (config/console.ts). */
   console: ConsoleConfig;
+  /** /metrics and live logs (config/observe.ts). */
+  observe: ObserveConfig;
 }
 
 export class ConfigError extends Error {
@@ -318,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
       cookieTtlMs: e.SESSION_IDLE_TIMEOUT,
     },
     console: consoleConfig(e),
+    observe: observeConfig(e),
   };
   return deepFreeze(config);
 }

@@ -90,6 +90,17 @@ export class LoginFailed extends Unauthorized {
   }
 }
 
+/** A program's bearer token is missing or wrong (/metrics; the API later). Always JSON. */
+export class TokenRequired extends Unauthorized {
+  override readonly code = 'token_required';
+  constructor(message: string) {
+    super(message, { json: true, headers: { 'WWW-Authenticate': 'Bearer' } });
+  }
+  protected override defaultMessage(): string {
+    return 'A valid bearer token is required.';
+  }
+}
+
 export class Forbidden extends AppError {
   override readonly status = 403;
   override readonly code: string = 'forbidden';

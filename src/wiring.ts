@@ -30,9 +30,13 @@ import { localCoordination, type Coordination } from './coordination/coordinatio
 import { AuditLog } from './audit/log.js';
 import { PeopleService } from './services/people.js';
 import { ConsoleService } from './services/console.js';
+import { SpawnProgress } from './lifecycle/progress.js';
+import { readyWatch } from './lifecycle/readyWatch.js';
+import { Metrics } from './metrics/metrics.js';
+import { LiveLogs } from './logs/liveLogs.js';
+import { DockerUnavailable } from './errors.js';
 
 export interface Services extends AppDeps {
-  containers: ContainerManager;
   sessionStore: SessionStore;
   activity: ActivityTracker;
   sweeper: IdleSweeper;
@@ -60,12 +64,19 @@ export function createServices(parts: {
   const access = new AccessService(stores, config, reservedNames(config), parts.sessionSecret, logger.child({ component: 'access' }));
   // Loaded now; every check waits for it once (server.ts waits before it listens).
   void access.ready().catch((error: unknown) => logger.error({ err: error }, 'could not load the access table'));
+  const progress = new SpawnProgress();
+  // A scrape reads the state cache and a cached count: never a Docker call per container.
+  const metrics = new Metrics({ version: version(), countUsers: () => users.count(), runningContainers: () => state.countRunning() });
+  progress.onSpawnEnd((result, seconds) => metrics.spawn(result, seconds));
   const accounts = new AccountService(users, {
     bcryptCost: config.bcryptCost,
     nameRules: { reserved: reservedNames(config) },
     serviceAccess: config.access.defaultVisibility,
     templates: config.templates.list,
-    onCreated: (user) => access.register(user),
+    onCreated: (user) => {
+      access.register(user);
+      metrics.usersChanged();
+    },
     adminUsers: config.console.adminUsers,
   });
   const audit = new AuditLog(stores.audit, logger.child({ component: 'audit' }), config.console.auditRetentionDays);
@@ -80,6 +91,29 @@ export function createServices(parts: {
     events,
     state,
     coordination.personLock,
+    progress,
+  );
+  metrics.follow(events);
+  // A stop or removal ends the start under way (its watch stops polling the engine).
+  events.on('stopping', (event) => progress.abandon(event.person.id));
+  const readiness = new Readiness(backend);
+  const wake = new WakeService(
+    containers,
+    readiness,
+    activity,
+    logger.child({ component: 'wake' }),
+    config.lifecycle.wakeTimeoutMs,
+    config.lifecycle.maxConcurrentWakes,
+    { progress, onWakeEnd: (result, seconds) => metrics.wake(result, seconds) },
+  );
+  const liveLogs = new LiveLogs(
+    backend,
+    (person) => containers.nameFor(person),
+    config.observe.logs,
+    logger.child({ component: 'logs' }),
+    (error) => {
+      if (error instanceof DockerUnavailable) metrics.dockerError('logs');
+    },
   );
   const health = new HealthService(stores.health, backend, { version: version(), dockerTimeoutMs: 2000 });
   // A dropped event stream is the first sign of an engine outage: /health asks again at once.
@@ -113,16 +147,25 @@ export function createServices(parts: {
     access,
     users,
     containers,
-    workspace: new WorkspaceService(containers, activity, config, logger),
-    accountDeletion: new AccountDeletion(accounts, containers, users, access, logger),
-    wake: new WakeService(
+    // A start the person asked for is followed until the service answers (progress reaches ready).
+    workspace: new WorkspaceService(
       containers,
-      new Readiness(backend),
       activity,
-      logger.child({ component: 'wake' }),
-      config.lifecycle.wakeTimeoutMs,
-      config.lifecycle.maxConcurrentWakes,
+      config,
+      logger,
+      readyWatch({
+        containers,
+        readiness,
+        progress,
+        timeoutMs: config.lifecycle.wakeTimeoutMs,
+        logger: logger.child({ component: 'progress' }),
+      }),
     ),
+    progress,
+    metrics,
+    liveLogs,
+    accountDeletion: new AccountDeletion(accounts, containers, users, access, logger),
+    wake,
     reservedNames: reservedNames(config),
     activity,
     nudge,

@@ -64,6 +64,10 @@ export interface LogOptions {
   since?: number;
   /** Aborting ends the stream and releases the engine's connection. */
   signal?: AbortSignal;
+  /** Each line starts with the engine's RFC 3339 timestamp (nanoseconds) and a space. */
+  timestamps?: boolean;
+  /** Longer lines are cut here (characters); the rest of the line is skipped. Unbounded when undefined. */
+  maxLineLength?: number;
 }
 
 /** A life event of a managed workload, as the backend reports it (not necessarily caused by Spawner). */

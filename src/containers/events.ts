@@ -22,6 +22,18 @@ export interface WorkloadEvent {
   error?: string;
   /** For 'removed': the data volume went too. */
   withData?: boolean;
+  /** For 'failed': the manager's operation (ensure, restart, stop, …). */
+  operation?: string;
+  /** For 'failed': the engine failed or refused (not a rule of Spawner's, like a retired account). */
+  docker?: boolean;
+}
+
+/** The steps of bringing a person's service up, as the person sees them (spawn progress). */
+export type SpawnPhase = 'creating' | 'starting' | 'waiting' | 'ready' | 'failed';
+
+/** Where the manager and the wake tell each step; `detail` is for the person (a failure's reason). */
+export interface ProgressReporter {
+  report(person: Person, phase: SpawnPhase, detail?: string): void;
 }
 
 type Listener = (event: WorkloadEvent) => void;

@@ -5,11 +5,11 @@
 // lock (src/coordination/; a no-op on SQLite's single process), with the backend's unique names
 // as the last guard. Everything it does is told on one event stream (events.ts).
 import type { Logger } from '../logger.js';
-import { ContainerError, DockerUnavailable } from '../errors.js';
+import { AppError, ContainerError, DockerUnavailable } from '../errors.js';
 import type { BackendCapabilities, ContainerBackend, ContainerStatus, InUse, ManagedWorkload, WorkloadStatus } from './backend.js';
 import type { Person } from './naming.js';
 import type { PlanSource, WorkloadPlan } from './plan.js';
-import { WorkloadEvents, type WorkloadEventType, type WorkloadReason } from './events.js';
+import { WorkloadEvents, type ProgressReporter, type WorkloadEventType, type WorkloadReason } from './events.js';
 import type { StateCache } from './stateCache.js';
 import type { PersonLock } from '../coordination/coordination.js';
 
@@ -56,6 +56,8 @@ export class ContainerManager {
     private readonly state?: StateCache,
     /** Serialises a person's operations across replicas; in one process the queue alone does. */
     private readonly personLock: PersonLock = IN_PROCESS_ONLY,
+    /** Hears the steps of bringing a service up (spawn progress); see lifecycle/progress.ts. */
+    private readonly progress?: ProgressReporter,
   ) {
     state?.follow(events);
   }
@@ -74,7 +76,10 @@ export class ContainerManager {
     const result = (last?.settled ?? Promise.resolve())
       .then(() => this.personLock.run(person.id, operation))
       .catch((error: unknown) => {
-        this.tell('failed', person, undefined, { error: error instanceof Error ? error.message : String(error) });
+        const docker = error instanceof DockerUnavailable || error instanceof ContainerError;
+        this.tell('failed', person, undefined, { error: error instanceof Error ? error.message : String(error), operation: key, docker });
+        if (key === 'ensure' || key === 'restart')
+          this.progress?.report(person, 'failed', error instanceof AppError ? error.publicMessage : undefined);
         throw error;
       });
     const entry: QueueEntry = { key, result, settled: result.catch(() => undefined) };
@@ -89,7 +94,7 @@ export class ContainerManager {
     type: WorkloadEventType,
     person: Person,
     reason: WorkloadReason | undefined,
-    extra: { error?: string; withData?: boolean } = {},
+    extra: { error?: string; withData?: boolean; operation?: string; docker?: boolean } = {},
   ) {
     this.events.emit({
       type,
@@ -147,6 +152,7 @@ export class ContainerManager {
       }
       if (info.phase === 'paused') await this.unpause(person, reason);
       this.tell('stopping', person, reason);
+      this.progress?.report(person, 'starting');
       await this.backend.restart(name, STOP_GRACE_SECONDS);
       this.tell('started', person, reason);
       return this.inspectStatus(person);
@@ -294,13 +300,16 @@ export class ContainerManager {
       info = { state: 'missing', phase: 'missing', name };
     }
     if (info.phase === 'missing') {
+      this.progress?.report(person, 'creating');
       await this.backend.create(await this.plans.planFor(person));
       this.tell('created', person, reason);
       info = await this.inspect(name);
     }
     if (info.phase === 'paused') {
+      this.progress?.report(person, 'starting');
       await this.unpause(person, reason);
     } else if (info.phase !== 'running') {
+      this.progress?.report(person, 'starting');
       await this.backend.start(name);
       this.tell('started', person, reason);
     } else {

@@ -13,7 +13,7 @@
 // it marks the entry as needing one inspect, which is then kept until the next event. A health
 // report on a running workload is complete in itself and is applied directly.
 import type { Logger } from '../logger.js';
-import type { BackendEvent, ContainerBackend, ManagedWorkload, WorkloadStatus } from './backend.js';
+import type { BackendEvent, ContainerBackend, ManagedWorkload, WorkloadPhase, WorkloadStatus } from './backend.js';
 import type { WorkloadEvents } from './events.js';
 import { runningState } from './runningState.js';
 
@@ -25,9 +25,21 @@ interface Entry {
   status?: WorkloadStatus;
   /** Known from an event or a list while status is undefined (a phase, an id). */
   id?: string;
+  /** The last phase a list or an event told, for counting without inspects (metrics). */
+  phase?: WorkloadPhase;
   /** Sequence number of the last event for this workload. */
   changed: number;
 }
+
+/** The phase an event leaves a workload in, where the event alone says so. */
+const PHASE_AFTER: Partial<Record<BackendEvent['action'], WorkloadPhase>> = {
+  create: 'created',
+  start: 'running',
+  unpause: 'running',
+  pause: 'paused',
+  die: 'exited',
+  stop: 'exited',
+};
 
 const MISSING = (name: string): WorkloadStatus => ({ state: 'missing', phase: 'missing', name, detail: 'No container yet.' });
 
@@ -103,6 +115,13 @@ export class StateCache {
     return entry.status;
   }
 
+  /** Running workloads as far as the cache knows (the metrics' gauge; no backend call). */
+  countRunning(): number {
+    let running = 0;
+    for (const entry of this.entries.values()) if ((entry.status?.phase ?? entry.phase) === 'running') running++;
+    return running;
+  }
+
   /** Inspects through the cache: the answer is kept unless an event overtook it. */
   async inspect(name: string): Promise<WorkloadStatus> {
     const at = this.seq;
@@ -138,7 +157,7 @@ export class StateCache {
       const known = entry?.status;
       // The same workload in the same phase: what the last inspect said still holds.
       if (known && known.id === workload.id && known.phase === workload.state) continue;
-      this.entries.set(workload.name, { id: workload.id, changed: entry?.changed ?? 0 });
+      this.entries.set(workload.name, { id: workload.id, phase: workload.state, changed: entry?.changed ?? 0 });
     }
     for (const [name, entry] of this.entries) {
       if (listed.has(name) || entry.changed > at) continue;
@@ -163,12 +182,18 @@ export class StateCache {
       const { detail: _old, ...rest } = known;
       return this.set(event.name, { ...rest, ...runningState(event.health) }, seq);
     }
-    this.entries.set(event.name, { id: event.id, changed: seq });
+    const phase = PHASE_AFTER[event.action] ?? entry?.status?.phase ?? entry?.phase;
+    this.entries.set(event.name, { id: event.id, ...(phase ? { phase } : {}), changed: seq });
   }
 
   private touch(name: string, seq = ++this.seq): void {
     const entry = this.entries.get(name);
-    this.entries.set(name, { ...(entry?.status?.id ? { id: entry.status.id } : entry?.id ? { id: entry.id } : {}), changed: seq });
+    const phase = entry?.status?.phase ?? entry?.phase;
+    this.entries.set(name, {
+      ...(entry?.status?.id ? { id: entry.status.id } : entry?.id ? { id: entry.id } : {}),
+      ...(phase ? { phase } : {}),
+      changed: seq,
+    });
   }
 
   private set(name: string, status: WorkloadStatus, changed: number): void {

@@ -4,6 +4,7 @@
 import type { Logger } from '../logger.js';
 import type { ContainerManager } from '../containers/manager.js';
 import type { Person } from '../containers/naming.js';
+import type { ProgressReporter } from '../containers/events.js';
 import type { ActivityTracker } from './activity.js';
 import { NotReady, type Readiness, type ServiceAddress } from './readiness.js';
 
@@ -40,6 +41,12 @@ export class WakeService {
     private readonly timeoutMs: number,
     /** Wakes in progress at once (MAX_CONCURRENT_WAKES); beyond it nothing is asked of the backend. */
     private readonly maxConcurrent: number = Number.POSITIVE_INFINITY,
+    private readonly hooks: {
+      /** Hears 'waiting' and 'ready' (or 'failed') of the spawn the wake caused. */
+      progress?: ProgressReporter;
+      /** Hears each wake's end and length (the wake-duration metric). */
+      onWakeEnd?: (result: 'success' | 'failure', seconds: number) => void;
+    } = {},
   ) {
     // A stopping, restarting, paused or removed workload's address is no longer the service's.
     containers.events.on('stopping', (event) => this.forget(event.person.id));
@@ -74,9 +81,12 @@ export class WakeService {
     try {
       const plan = await this.containers.plan(person);
       await this.containers.ensureRunning(person, 'wake');
+      this.hooks.progress?.report(person, 'waiting');
       const address = await this.readiness.waitForService(plan, started + this.timeoutMs);
       this.recent.set(person.id, { address, at: Date.now() });
       this.logger.info({ user: person.username, ms: Date.now() - started }, 'service awake');
+      this.hooks.progress?.report(person, 'ready');
+      this.hooks.onWakeEnd?.('success', (Date.now() - started) / 1000);
       return { ok: true, address };
     } catch (error) {
       const reason =
@@ -84,6 +94,9 @@ export class WakeService {
           ? `Your service did not start: ${error.message}.`
           : (this.containers.errorStatus(person, error).detail ?? 'Your service could not be started.');
       this.logger.warn({ err: error, user: person.username }, 'wake failed');
+      // The manager already told a failed start; a service that never answered is told here.
+      if (error instanceof NotReady) this.hooks.progress?.report(person, 'failed', reason);
+      this.hooks.onWakeEnd?.('failure', (Date.now() - started) / 1000);
       return { ok: false, reason };
     }
   }

@@ -16,6 +16,7 @@ import type { AuditLog } from '../audit/log.js';
 import type { UserStore } from '../db/stores.js';
 import type { ConsoleConfig } from '../config/console.js';
 import { decideSignup } from '../auth/signupPolicy.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface AuthHandlerDeps {
   accounts: AccountService;
@@ -29,6 +30,8 @@ export interface AuthHandlerDeps {
   /** Spawner's own base path ('' or '/hub'), for redirects. */
   base: string;
   config: { templates: TemplatesConfig };
+  /** Counts logins by result (spawner_logins_total). */
+  metrics?: Pick<Metrics, 'login'>;
 }
 
 /** Logs the person in on a fresh session id (passport regenerates it) and stamps its start. */
@@ -172,11 +175,13 @@ export function authHandlers(deps: AuthHandlerDeps) {
           client: req.ip ?? null,
           result: 'refused',
         });
+        deps.metrics?.login('failure');
         const failed = new LoginFailed('wrong name or password');
         return fail(new LoginFailed(failed.message, { page: loginPage({ username: input.username }, failed.publicMessage, next) }));
       }
       void (async () => {
         await logIn(req, user);
+        deps.metrics?.login('success');
         req.log.info({ userId: user.id, user: user.username }, 'logged in');
         if (user.pending) return res.redirect(303, `${base}/dashboard`);
         const outcome = await deps.workspace.ensureRunning(user);

@@ -34,6 +34,12 @@ import { dashboardHandlers } from './dashboard.js';
 import { healthHandler } from './health.js';
 import { route, routerFrom } from './table.js';
 import { wakeHandler } from './wake.js';
+import { observeHandlers } from './observe.js';
+import { metricsHandler } from '../metrics/routes.js';
+import { metricsTokenCheck } from '../metrics/access.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { SpawnProgress } from '../lifecycle/progress.js';
+import type { LiveLogs } from '../logs/liveLogs.js';
 
 export interface RouteDeps {
   config: Readonly<Config>;
@@ -50,6 +56,9 @@ export interface RouteDeps {
   console: ConsoleService;
   containers: ContainerManager;
   reservedNames: readonly string[];
+  progress: SpawnProgress;
+  liveLogs: LiveLogs;
+  metrics: Metrics;
   /** Session, passport, CSRF token and flash messages, for Spawner's own pages. */
   pageMiddleware: readonly RequestHandler[];
   csrf: RequestHandler;
@@ -63,6 +72,7 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   const account = accountHandlers({ ...deps, base });
   const access = accessHandlers({ ...deps, base });
   const admin = adminHandlers({ ...deps, base });
+  const observe = observeHandlers({ ...deps, logs: deps.liveLogs });
   const login = requireLogin(`${base}/login`);
   const loginAndBack = requireLogin(`${base}/login`, { comeBack: true });
   const { csrf } = deps;
@@ -77,14 +87,29 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   //    it reaches Spawner only through Traefik's fallback route, i.e. while the service sleeps.
   //    Wake it. Before /health, since alice.<domain>/health is hers. Guards inside: the access
   //    check (the same as verify's, before anything starts), bots, limits.
-  app.use(wakeHandler({ config: deps.config, users: deps.users, wake: deps.wake, access: deps.access, reserved: deps.reservedNames }));
+  app.use(
+    wakeHandler({
+      config: deps.config,
+      users: deps.users,
+      wake: deps.wake,
+      access: deps.access,
+      reserved: deps.reservedNames,
+      progress: deps.progress,
+    }),
+  );
 
   // 2. GET /health at the root in both modes: Docker's HEALTHCHECK and monitors know one address.
-  app.use(routerFrom([route('GET', '/health', [], healthHandler(deps.health))]));
+  //    GET /metrics beside it for Prometheus: a bearer token (METRICS_TOKEN), never a session.
+  app.use(
+    routerFrom([
+      route('GET', '/health', [], healthHandler(deps.health)),
+      route('GET', '/metrics', [], metricsHandler(deps.metrics, metricsTokenCheck(deps.config.observe.metricsToken))),
+    ]),
+  );
 
   // 3. Spawner's own pages, under its base path ('' in subdomain mode, e.g. /hub in path mode).
   const pages = express.Router();
-  pages.use('/static', express.static(join(projectRoot(), 'public'), { maxAge: '1h', index: false }));
+  pages.use('/static', labelled(`${base}/static/*`), express.static(join(projectRoot(), 'public'), { maxAge: '1h', index: false }));
   pages.use(...deps.pageMiddleware);
   pages.use(
     routerFrom([
@@ -96,6 +121,8 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
       route('POST', '/logout', [csrf], auth.logOut),
       route('GET', '/authorize', [loginAndBack], access.authorize),
       route('GET', '/dashboard', [login], dashboard.dashboard),
+      route('GET', '/dashboard/progress', [login], observe.progress),
+      route('GET', '/dashboard/logs', [login], observe.logs),
       route('POST', '/container/restart', [login, csrf, dashboard.refusePending], dashboard.restart),
       route('POST', '/container/start', [login, csrf, dashboard.refusePending], dashboard.start),
       route('POST', '/container/keep-alive', [login, csrf, dashboard.refusePending], dashboard.keepAlive),
@@ -121,4 +148,12 @@ export function mountRoutes(app: Express, deps: RouteDeps): void {
   // 4. Nothing matched: 404; and every error of every route above ends in the one handler.
   app.use(notFound);
   app.use(errorHandler);
+}
+
+/** A fixed metrics label for requests outside the route table. */
+function labelled(name: string): RequestHandler {
+  return (_req, res, next) => {
+    res.locals.route = name;
+    next();
+  };
 }

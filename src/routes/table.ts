@@ -29,8 +29,13 @@ export function routerFrom(routes: readonly Route[]): Router {
   for (const r of routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   for (const [path, list] of byPath) {
     const chain = router.route(path);
+    // The template (with the mount point, e.g. /hub/dashboard) labels the request's metrics.
+    const label: RequestHandler = (req, res, next) => {
+      res.locals.route = `${req.baseUrl}${path}`;
+      next();
+    };
     for (const r of list)
-      chain[r.method === 'GET' ? 'get' : (r.method.toLowerCase() as 'post' | 'put' | 'patch' | 'delete')](...r.guards, r.handler);
+      chain[r.method === 'GET' ? 'get' : (r.method.toLowerCase() as 'post' | 'put' | 'patch' | 'delete')](label, ...r.guards, r.handler);
     const allowed = list.map((r) => r.method);
     chain.all((_req, _res, next) => next(new MethodNotAllowed(allowed)));
   }

@@ -18,6 +18,7 @@ import { forwardToService } from '../lifecycle/proxy.js';
 import { setPageCsp } from '../middleware/pageCsp.js';
 import type { AccessService } from '../services/access.js';
 import { answerRefusal } from './access.js';
+import type { SpawnProgress } from '../lifecycle/progress.js';
 
 export interface WakeRouteDeps {
   config: Readonly<Config>;
@@ -25,6 +26,8 @@ export interface WakeRouteDeps {
   wake: WakeService;
   access: Pick<AccessService, 'ready' | 'check'>;
   reserved: readonly string[];
+  /** The starting page shows each step of the start as it happens. */
+  progress?: Pick<SpawnProgress, 'subscribe' | 'current'>;
 }
 
 /** The path, on the person's own address, where the wake page listens for "ready". */
@@ -51,6 +54,8 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
   return async (req, res, next) => {
     const name = personOfRequest(config, req, deps.reserved);
     if (!name) return next();
+    // One metrics label for every request to people's services (never their names).
+    res.locals.route = '(service)';
     res.set('Cache-Control', 'no-store');
     // Like Traefik's slash redirect, and before the check as there: relative links (and the
     // access cookie's Path=/<name>/) must apply inside /<name>/.
@@ -110,7 +115,7 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
     // Just woken, Traefik not caught up yet (its 2 s throttle): serve the page's requests directly.
     const recent = deps.wake.recentAddress(user);
     if (recent) {
-      if (isEvents) return streamReady(res, Promise.resolve({ ok: true }));
+      if (isEvents) return streamReady(res, Promise.resolve({ ok: true }), undefined);
       return forward(recent);
     }
     if (isBot(req, config.lifecycle.wakeIgnoreUserAgents)) {
@@ -125,7 +130,7 @@ export function wakeHandler(deps: WakeRouteDeps): RequestHandler {
         : perName(req, res, (refusedForName?: unknown) => {
             if (refusedForName) return next(refusedForName);
             const waking = deps.wake.wake(user);
-            if (isEvents) return streamReady(res, waking);
+            if (isEvents) return streamReady(res, waking, deps.progress && { progress: deps.progress, personId: user.id });
             const browser = (req.method === 'GET' || req.method === 'HEAD') && req.accepts(['json', 'html']) === 'html';
             void (async () => {
               // A fast service answers within the hold: the person gets it directly, no starting page.
@@ -161,15 +166,29 @@ function startingPage(res: Response, name: string, eventsPath: string): ServiceU
   return new ServiceUnavailable('starting', `${name}'s service is starting.`, 5, { page });
 }
 
-function streamReady(res: Response, waking: Promise<{ ok: boolean; reason?: string }>): void {
+function streamReady(
+  res: Response,
+  waking: Promise<{ ok: boolean; reason?: string }>,
+  steps: { progress: Pick<SpawnProgress, 'subscribe' | 'current'>; personId: number } | undefined,
+): void {
   res.status(200).set({ 'Content-Type': 'text/event-stream', 'X-Accel-Buffering': 'no' });
   res.flushHeaders();
   res.write(': waking\n\n');
   const heartbeat = setInterval(() => res.write(': still starting\n\n'), 10_000);
+  // Each step of the start as it happens (the page shows its message), this start's so far first.
+  const step = (event: { phase: string; message: string }) => {
+    if (!res.writableEnded) res.write(`event: progress\ndata: ${JSON.stringify({ phase: event.phase, message: event.message })}\n\n`);
+  };
+  const unsubscribe = steps?.progress.subscribe(steps.personId, step);
+  if (unsubscribe) for (const event of steps!.progress.current(steps!.personId)) step(event);
   const finish = (event: string, data: string) => {
     clearInterval(heartbeat);
+    unsubscribe?.();
     if (!res.writableEnded) res.end(`event: ${event}\ndata: ${data}\n\n`);
   };
-  res.on('close', () => clearInterval(heartbeat));
+  res.on('close', () => {
+    clearInterval(heartbeat);
+    unsubscribe?.();
+  });
   void waking.then((result) => (result.ok ? finish('ready', 'ok') : finish('failed', JSON.stringify(result.reason ?? 'failed'))));
 }

@@ -30,6 +30,11 @@ export class WorkspaceService {
     private readonly activity: ActivityTracker,
     private readonly config: Pick<Config, 'routingMode' | 'baseDomain' | 'publicScheme' | 'traefikApi'>,
     private readonly logger: Logger,
+    /**
+     * After a start or restart Spawner asked for: follows the service until it answers, so the
+     * dashboard's progress reaches "ready" (wiring passes the wake service's wait).
+     */
+    private readonly afterStart: (person: Person) => void = () => undefined,
   ) {}
 
   /** Brings the person's container up; on failure the outcome says why instead of throwing. */
@@ -63,7 +68,9 @@ export class WorkspaceService {
 
   private async attempt(person: Person, operation: () => Promise<ContainerStatus>, verb: string): Promise<Outcome> {
     try {
-      return { status: await operation() };
+      const status = await operation();
+      this.afterStart(person);
+      return { status };
     } catch (error) {
       const status = this.containers.errorStatus(person, error);
       this.logger.warn({ err: error, user: person.username }, `could not ${verb} container`);

@@ -150,8 +150,9 @@ export class DockerBackend implements ContainerBackend {
       follow: options.follow ?? false,
       ...(options.tail !== undefined ? { tail: options.tail } : {}),
       ...(options.since !== undefined ? { since: options.since } : {}),
+      ...(options.timestamps ? { timestamps: true } : {}),
     });
-    return demuxLines(source, options.signal);
+    return demuxLines(source, options.signal, { timestamps: options.timestamps ?? false, maxLineLength: options.maxLineLength });
   }
 
   probeUse(nameOrId: string, port: number): Promise<InUse> {

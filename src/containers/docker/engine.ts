@@ -62,7 +62,7 @@ export interface DockerEngine {
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
   removeVolume(name: string): Promise<void>;
   /** The container's log stream as Docker sends it (multiplexed frames for a non-TTY container). */
-  containerLogs(id: string, options: { tail?: number; follow: boolean; since?: number }): Promise<Readable>;
+  containerLogs(id: string, options: { tail?: number; follow: boolean; since?: number; timestamps?: boolean }): Promise<Readable>;
   /** Docker's event stream (JSON lines) for containers carrying these labels. */
   events(labelFilters: string[], since?: number): Promise<Readable>;
   /** The engine's CPU architecture as Go names it (amd64, arm64). */
@@ -255,15 +255,24 @@ export class DockerodeEngine implements DockerEngine {
     await call(() => this.docker.getVolume(name).remove(), { 404: () => undefined });
   }
 
-  async containerLogs(id: string, options: { tail?: number; follow: boolean; since?: number }): Promise<Readable> {
+  async containerLogs(id: string, options: { tail?: number; follow: boolean; since?: number; timestamps?: boolean }): Promise<Readable> {
     const query = {
       stdout: true,
       stderr: true,
+      timestamps: options.timestamps ?? false,
       ...(options.tail !== undefined ? { tail: options.tail } : {}),
       ...(options.since !== undefined ? { since: options.since } : {}),
     };
     const container = this.docker.getContainer(id);
-    if (options.follow) return call(() => container.logs({ ...query, follow: true }) as Promise<Readable>);
+    if (options.follow) {
+      const stream = await call(() => container.logs({ ...query, follow: true }) as Promise<Readable>);
+      // As for the event stream: a quiet container must not have its followed log cut by the
+      // client's idle timeout (DOCKER_TIMEOUT). The reader ends it by destroying the stream.
+      const socket = (stream as Partial<IncomingMessage>).socket;
+      socket?.setTimeout(0);
+      socket?.setKeepAlive(true, EVENTS_KEEPALIVE_MS);
+      return stream;
+    }
     const buffer = await call(() => container.logs({ ...query, follow: false }));
     return Readable.from([buffer]);
   }
