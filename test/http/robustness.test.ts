@@ -76,7 +76,7 @@ describe('oversized and overfull bodies', () => {
 });
 
 describe('addresses and methods', () => {
-  it.each(['/no-such-page', '/admin', '/.env', '/static/../package.json', '/login/extra', '/%2e%2e/etc/passwd'])(
+  it.each(['/no-such-page', '/wp-admin', '/.env', '/static/../package.json', '/login/extra', '/%2e%2e/etc/passwd'])(
     'when %s is asked for, then 404 with a page',
     async (path) => {
       expectPage(await request(t.app).get(path), 404, 'Page not found');
