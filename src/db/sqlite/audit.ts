@@ -3,10 +3,9 @@
 // There is no update, and no delete but the prune: the log is append-only by construction.
 import { and, count, desc, eq, gte, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { Db } from './database.js';
+import { toAuditEntry } from '../auditRows.js';
 import { auditLog } from './schema.js';
 import type { AuditEntry, AuditQuery, AuditStore, StoredAuditEntry } from '../stores.js';
-
-type Row = typeof auditLog.$inferSelect;
 
 export class SqliteAuditStore implements AuditStore {
   constructor(private readonly db: Db) {}
@@ -38,7 +37,7 @@ export class SqliteAuditStore implements AuditStore {
       .limit(query.limit)
       .offset(query.offset)
       .all();
-    return { items: rows.map(toEntry), total: Number(counted?.n ?? 0) };
+    return { items: rows.map(toAuditEntry), total: Number(counted?.n ?? 0) };
   }
 
   async pruneBefore(before: Date): Promise<number> {
@@ -55,23 +54,4 @@ function filter(query: AuditQuery): SQL | undefined {
   if (query.to) parts.push(lte(auditLog.at, query.to));
   const present = parts.filter((p): p is SQL => p !== undefined);
   return present.length > 0 ? and(...present) : undefined;
-}
-
-function toEntry(row: Row): StoredAuditEntry {
-  let details: Record<string, unknown> = {};
-  try {
-    details = JSON.parse(row.details) as Record<string, unknown>;
-  } catch {
-    // Written by append() only; a row that does not parse is shown without details.
-  }
-  return {
-    id: row.id,
-    at: row.at,
-    actor: { kind: row.actorKind as StoredAuditEntry['actor']['kind'], name: row.actorName },
-    action: row.action,
-    target: row.target,
-    client: row.client,
-    result: row.result as StoredAuditEntry['result'],
-    details,
-  };
 }
