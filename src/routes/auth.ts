@@ -153,28 +153,27 @@ export function authHandlers(deps: AuthHandlerDeps) {
     const next = safeLocalNext((req.body as Record<string, unknown> | undefined)?.next, base);
     deps.passport.authenticate('local', (error: unknown, user: SessionUser | false, info?: { message?: string }) => {
       if (error) return fail(error);
-      if (!user && info?.message === 'disabled') {
+      // The name as typed (bounded), as actor and target: a refused login has no account to name.
+      const auditRefusal = (action: string, details?: Record<string, unknown>) => {
+        const name = input.username.slice(0, 64);
         void deps.audit.record({
-          actor: { kind: 'person', name: input.username.slice(0, 64) },
-          action: 'login.refused',
-          target: input.username.slice(0, 64),
+          actor: { kind: 'person', name },
+          action,
+          target: name,
           client: req.ip ?? null,
           result: 'refused',
-          details: { why: 'disabled' },
+          ...(details ? { details } : {}),
         });
+      };
+      if (!user && info?.message === 'disabled') {
+        auditRefusal('login.refused', { why: 'disabled' });
         const text = 'This account has been disabled. Ask the operator of this server if you think that is a mistake.';
         return fail(
           new LoginFailed('disabled account', { publicMessage: text, page: loginPage({ username: input.username }, text, next) }),
         );
       }
       if (!user) {
-        void deps.audit.record({
-          actor: { kind: 'person', name: input.username.slice(0, 64) },
-          action: 'login.failed',
-          target: input.username.slice(0, 64),
-          client: req.ip ?? null,
-          result: 'refused',
-        });
+        auditRefusal('login.failed');
         deps.metrics?.login('failure');
         const failed = new LoginFailed('wrong name or password');
         return fail(new LoginFailed(failed.message, { page: loginPage({ username: input.username }, failed.publicMessage, next) }));
